@@ -1,0 +1,188 @@
+// Primitives specific to neural networks: softmax, embedding gather and its scatter-add gradient,
+// one-hot, seeded dropout, and position ranges.
+
+import { isFloat, type DType } from '../dtype.js';
+import { fail, type Tensor } from '../graph.js';
+import { normAxis, type Dim } from '../shape.js';
+import { cast } from './core.js';
+import { exp, mul, sub } from './elementwise.js';
+import { sum } from './reduce.js';
+import { defineOp } from './registry.js';
+
+// ---- softmax ----
+
+function softmaxInfer(op: string) {
+  return (inputs: readonly Tensor[], { axis }: { axis: number }) => {
+    const x = inputs[0]!;
+    if (!isFloat(x.dtype)) fail(op, 'needs a float tensor', inputs);
+    if (normAxis(axis, x.rank) === undefined) fail(op, `axis ${axis} out of range for rank ${x.rank}`, inputs);
+    return [{ dtype: x.dtype, shape: x.shape }];
+  };
+}
+
+export const SoftmaxOp = defineOp<{ axis: number }>({
+  name: 'Softmax',
+  infer: softmaxInfer('Softmax'),
+  vjp: ({ outputs: [y], attrs }, [g]) => [mul(y!, sub(g!, sum(mul(g!, y!), [attrs.axis], true)))],
+  lower: (node, ctx) =>
+    ctx.emit('Softmax', [ctx.name(node.inputs[0]!)], [ctx.outputName(node, 0)], {
+      axis: { kind: 'int', value: node.attrs.axis },
+    }),
+});
+
+export const LogSoftmaxOp = defineOp<{ axis: number }>({
+  name: 'LogSoftmax',
+  infer: softmaxInfer('LogSoftmax'),
+  vjp: ({ outputs: [y], attrs }, [g]) => [sub(g!, mul(exp(y!), sum(g!, [attrs.axis], true)))],
+  lower: (node, ctx) =>
+    ctx.emit('LogSoftmax', [ctx.name(node.inputs[0]!)], [ctx.outputName(node, 0)], {
+      axis: { kind: 'int', value: node.attrs.axis },
+    }),
+});
+
+export const softmax = (x: Tensor, axis = -1) => x.graph.apply(SoftmaxOp, [x], { axis })[0]!;
+export const logSoftmax = (x: Tensor, axis = -1) => x.graph.apply(LogSoftmaxOp, [x], { axis })[0]!;
+
+// ---- gather / scatter-add ----
+
+function checkIndices(op: string, idx: Tensor, inputs: readonly Tensor[]): void {
+  if (idx.dtype !== 'int64' && idx.dtype !== 'int32') fail(op, `indices must be int64 or int32, got ${idx.dtype}`, inputs);
+}
+
+/** Rows of `data` (axis 0) picked by integer indices of any shape: embedding lookup. */
+export const GatherOp = defineOp({
+  name: 'Gather',
+  infer: (inputs) => {
+    const [data, idx] = inputs as [Tensor, Tensor];
+    checkIndices('Gather', idx, inputs);
+    if (data.rank < 1) fail('Gather', 'data needs rank >= 1', inputs);
+    return [{ dtype: data.dtype, shape: [...idx.shape, ...data.shape.slice(1)] }];
+  },
+  vjp: ({ inputs: [data, idx] }, [g]) => [scatterAdd(data!, idx!, g!), null],
+  lower: (node, ctx) =>
+    ctx.emit('Gather', node.inputs.map((t) => ctx.name(t)), [ctx.outputName(node, 0)], { axis: { kind: 'int', value: 0 } }),
+});
+
+export function gather(data: Tensor, indices: Tensor): Tensor {
+  return data.graph.apply(GatherOp, [data, indices], {})[0]!;
+}
+
+/** Zeros shaped like `like`, with `updates` rows added at `indices` (repeated indices accumulate). */
+export const ScatterAddOp = defineOp({
+  name: 'ScatterAdd',
+  infer: (inputs) => {
+    const [like, idx, upd] = inputs as [Tensor, Tensor, Tensor];
+    checkIndices('ScatterAdd', idx, inputs);
+    const want = [...idx.shape, ...like.shape.slice(1)];
+    if (upd.dtype !== like.dtype || upd.rank !== want.length || upd.shape.some((d, i) => d !== want[i]))
+      fail('ScatterAdd', `updates must be ${like.dtype}[${want.join(', ')}]`, inputs);
+    return [{ dtype: like.dtype, shape: like.shape }];
+  },
+  vjp: ({ inputs: [, idx] }, [g]) => [null, null, gather(g!, idx!)],
+  lower: (node, ctx) => {
+    const [like, idx, upd] = node.inputs as [Tensor, Tensor, Tensor];
+    const shape = ctx.fresh('shape');
+    ctx.emit('Shape', [ctx.name(like)], [shape]);
+    const zeros = ctx.fresh('zeros');
+    ctx.emit('ConstantOfShape', [shape], [zeros], { value: { kind: 'tensor', dtype: like.dtype, dims: [1], data: [0] } });
+    let index = ctx.name(idx);
+    if (idx.dtype !== 'int64') {
+      const i64 = ctx.fresh('idx');
+      ctx.emit('Cast', [index], [i64], { to: { kind: 'int', value: 7 } });
+      index = i64;
+    }
+    const nd = ctx.fresh('idx');
+    ctx.emit('Unsqueeze', [index, ctx.constInt64([-1])], [nd]);
+    ctx.emit('ScatterND', [zeros, nd, ctx.name(upd)], [ctx.outputName(node, 0)], {
+      reduction: { kind: 'string', value: 'add' },
+    });
+  },
+});
+
+export function scatterAdd(like: Tensor, indices: Tensor, updates: Tensor): Tensor {
+  return like.graph.apply(ScatterAddOp, [like, indices, updates], {})[0]!;
+}
+
+// ---- one-hot ----
+
+export const OneHotOp = defineOp<{ depth: number; dtype: DType }>({
+  name: 'OneHot',
+  infer: (inputs, { depth, dtype }) => {
+    checkIndices('OneHot', inputs[0]!, inputs);
+    if (!(depth > 0)) fail('OneHot', `depth must be positive, got ${depth}`, inputs);
+    return [{ dtype, shape: [...inputs[0]!.shape, depth] }];
+  },
+  lower: (node, ctx) =>
+    ctx.emit(
+      'OneHot',
+      [ctx.name(node.inputs[0]!), ctx.constInt64([node.attrs.depth], true), ctx.constVector([0, 1], node.attrs.dtype)],
+      [ctx.outputName(node, 0)],
+      { axis: { kind: 'int', value: -1 } },
+    ),
+});
+
+export function oneHot(indices: Tensor, depth: number, dtype: DType = 'float32'): Tensor {
+  return indices.graph.apply(OneHotOp, [indices], { depth, dtype })[0]!;
+}
+
+// ---- dropout ----
+
+/**
+ * Inverted dropout in training mode. The mask comes from ONNX Runtime's Philox generator seeded by the
+ * node's `seed` attribute, so a compiled function replays the same masks run after run from a fresh session.
+ */
+export const DropoutOp = defineOp<{ ratio: number; seed: number }>({
+  name: 'Dropout',
+  infer: (inputs, { ratio }) => {
+    const x = inputs[0]!;
+    if (!isFloat(x.dtype)) fail('Dropout', 'needs a float tensor', inputs);
+    if (!(ratio > 0 && ratio < 1)) fail('Dropout', `ratio must be in (0, 1), got ${ratio}`, inputs);
+    return [
+      { dtype: x.dtype, shape: x.shape },
+      { dtype: 'bool', shape: x.shape },
+    ];
+  },
+  vjp: ({ inputs: [x], outputs: [, mask], attrs }, [g]) => [mul(g!, mul(cast(mask!, x!.dtype), 1 / (1 - attrs.ratio)))],
+  lower: (node, ctx) =>
+    ctx.emit(
+      'Dropout',
+      [
+        ctx.name(node.inputs[0]!),
+        ctx.constScalar(node.attrs.ratio, node.inputs[0]!.dtype),
+        ctx.constBool(true),
+      ],
+      [ctx.outputName(node, 0), ctx.outputName(node, 1)],
+      { seed: { kind: 'int', value: node.attrs.seed } },
+    ),
+});
+
+export function dropout(x: Tensor, ratio: number, seed: number): Tensor {
+  if (ratio === 0) return x;
+  return x.graph.apply(DropoutOp, [x], { ratio, seed })[0]!;
+}
+
+// ---- positions ----
+
+/** 0..n-1 as int64, where n is x's (possibly symbolic) size along `axis`. */
+export const ArangeOp = defineOp<{ axis: number }>({
+  name: 'Arange',
+  infer: (inputs, { axis }) => {
+    const x = inputs[0]!;
+    const ax = normAxis(axis, x.rank);
+    if (ax === undefined) fail('Arange', `axis ${axis} out of range for rank ${x.rank}`, inputs);
+    return [{ dtype: 'int64', shape: [x.shape[ax]! as Dim] }];
+  },
+  lower: (node, ctx) => {
+    const x = node.inputs[0]!;
+    const ax = normAxis(node.attrs.axis, x.rank)!;
+    const shape = ctx.fresh('shape');
+    ctx.emit('Shape', [ctx.name(x)], [shape]);
+    const n = ctx.fresh('n');
+    ctx.emit('Gather', [shape, ctx.constInt64([ax], true)], [n], { axis: { kind: 'int', value: 0 } });
+    ctx.emit('Range', [ctx.constInt64([0], true), n, ctx.constInt64([1], true)], [ctx.outputName(node, 0)]);
+  },
+});
+
+export function arangeAlong(x: Tensor, axis: number): Tensor {
+  return x.graph.apply(ArangeOp, [x], { axis })[0]!;
+}

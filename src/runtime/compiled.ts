@@ -1,0 +1,92 @@
+// A compiled function: one ONNX graph for a fixed set of inputs and outputs, one ONNX Runtime session,
+// feeds checked against the declared names, dtypes and shapes before they reach the runtime.
+
+import { writeFile, rename } from 'node:fs/promises';
+import type { Tensor } from '../graph/graph.js';
+import { emitModel, encodeModel, leafName } from '../graph/emit.js';
+import { formatShape, type Dim } from '../graph/shape.js';
+import type { TypedArray } from '../graph/dtype.js';
+import { OrtSession, type HostTensor, type SessionOptions } from './ort.js';
+
+export class FeedError extends Error {
+  override name = 'FeedError';
+}
+
+export interface CompileSpec {
+  readonly inputs: readonly Tensor[];
+  readonly outputs: Readonly<Record<string, Tensor>>;
+  readonly frozen?: ReadonlyMap<string, TypedArray>;
+  readonly name?: string;
+  readonly session?: SessionOptions;
+}
+
+interface Declared {
+  readonly name: string;
+  readonly dtype: string;
+  readonly shape: readonly Dim[];
+}
+
+export class CompiledFunction {
+  private constructor(
+    private readonly session: OrtSession,
+    readonly model: Uint8Array,
+    readonly inputs: readonly Declared[],
+    readonly outputNames: readonly string[],
+  ) {}
+
+  static async create(spec: CompileSpec): Promise<CompiledFunction> {
+    const model = encodeModel(emitModel(spec));
+    const session = await OrtSession.create(model, spec.session);
+    const inputs = spec.inputs.map((t) => ({ name: leafName(t)!, dtype: t.dtype, shape: t.shape }));
+    return new CompiledFunction(session, model, inputs, Object.keys(spec.outputs));
+  }
+
+  /** Checks feeds: unknown or missing names, dtypes, ranks, static sizes and consistent symbolic sizes. */
+  check(feeds: Readonly<Record<string, HostTensor>>): void {
+    const known = new Set(this.inputs.map((d) => d.name));
+    for (const k of Object.keys(feeds)) {
+      if (!known.has(k)) throw new FeedError(`unknown input "${k}"; this function takes: ${[...known].join(', ')}`);
+    }
+    const symbols = new Map<string, [number, string]>();
+    for (const d of this.inputs) {
+      const t = feeds[d.name];
+      if (!t) throw new FeedError(`missing input "${d.name}" (${d.dtype}${formatShape(d.shape)})`);
+      if (t.dtype !== d.dtype) throw new FeedError(`input "${d.name}": expected ${d.dtype}, got ${t.dtype}`);
+      const where = `input "${d.name}": expected shape ${formatShape(d.shape)}, got ${formatShape(t.dims)}`;
+      if (t.dims.length !== d.shape.length) throw new FeedError(where);
+      const size = t.dims.reduce((a, b) => a * b, 1);
+      if (t.data.length !== size) throw new FeedError(`input "${d.name}": ${t.data.length} values for shape ${formatShape(t.dims)}`);
+      d.shape.forEach((dim, i) => {
+        const got = t.dims[i]!;
+        if (typeof dim === 'number') {
+          if (dim !== got) throw new FeedError(where);
+        } else {
+          const seen = symbols.get(dim);
+          if (seen && seen[0] !== got)
+            throw new FeedError(`${where}; "${dim}" is ${seen[0]} in input "${seen[1]}"`);
+          symbols.set(dim, [got, d.name]);
+        }
+      });
+    }
+  }
+
+  async run(feeds: Readonly<Record<string, HostTensor>>, outputs?: readonly string[]): Promise<Record<string, HostTensor>> {
+    this.check(feeds);
+    return this.session.run(feeds, outputs);
+  }
+
+  /** Writes the ONNX model atomically (temporary file, then rename). */
+  async save(path: string): Promise<void> {
+    const tmp = `${path}.tmp-${process.pid}`;
+    await writeFile(tmp, this.model);
+    await rename(tmp, path);
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+export function compile(spec: CompileSpec): Promise<CompiledFunction> {
+  return CompiledFunction.create(spec);
+}
