@@ -1,0 +1,81 @@
+// Optimizer updates as graph code, so a whole training step (forward, backward, clipping, update) is one
+// ONNX graph. Per-step scalars (learning rate, bias corrections) are fed as inputs.
+
+import type { Graph, Tensor } from '../graph/graph.js';
+import { input } from '../graph/ops/core.js';
+import { add, div, mul, sqrt, sub } from '../graph/ops/elementwise.js';
+
+export type OptimizerConfig =
+  | {
+      readonly kind: 'adamw';
+      readonly beta1?: number;
+      readonly beta2?: number;
+      readonly eps?: number;
+      readonly weightDecay?: number;
+      /** Parameters excluded from weight decay (default: biases and LayerNorm weights, as transformers does). */
+      readonly noDecay?: (name: string) => boolean;
+    }
+  | { readonly kind: 'sgd'; readonly momentum?: number; readonly weightDecay?: number };
+
+export const defaultNoDecay = (name: string): boolean => /(^|\.)bias$|LayerNorm|layer_norm|\.ln/i.test(name);
+
+/** State tensors kept per parameter, by suffix. */
+export function slotNames(cfg: OptimizerConfig): string[] {
+  if (cfg.kind === 'adamw') return ['exp_avg', 'exp_avg_sq'];
+  return (cfg.momentum ?? 0) > 0 ? ['momentum'] : [];
+}
+
+export interface StepScalars {
+  readonly lr: Tensor;
+  readonly [k: string]: Tensor;
+}
+
+/** Declares the scalar inputs the update reads. */
+export function stepScalarInputs(g: Graph, cfg: OptimizerConfig): StepScalars {
+  const s: Record<string, Tensor> = { lr: input(g, 'optim.lr', 'float32', []) };
+  if (cfg.kind === 'adamw') {
+    s['stepSize'] = input(g, 'optim.step_size', 'float32', []);
+    s['bc2Rsqrt'] = input(g, 'optim.bc2_rsqrt', 'float32', []);
+  }
+  return s as StepScalars;
+}
+
+/** Host-side values for those inputs at a 1-based step. */
+export function stepScalarValues(cfg: OptimizerConfig, lr: number, step: number): Record<string, number> {
+  const v: Record<string, number> = { 'optim.lr': lr };
+  if (cfg.kind === 'adamw') {
+    const b1 = cfg.beta1 ?? 0.9;
+    const b2 = cfg.beta2 ?? 0.999;
+    v['optim.step_size'] = lr / (1 - b1 ** step);
+    v['optim.bc2_rsqrt'] = 1 / Math.sqrt(1 - b2 ** step);
+  }
+  return v;
+}
+
+/** New parameter and slot values after one update (decoupled weight decay for AdamW, as PyTorch's AdamW). */
+export function applyUpdate(
+  cfg: OptimizerConfig,
+  name: string,
+  p: Tensor,
+  g: Tensor,
+  slots: readonly Tensor[],
+  s: StepScalars,
+): { param: Tensor; slots: Tensor[] } {
+  if (cfg.kind === 'adamw') {
+    const b1 = cfg.beta1 ?? 0.9;
+    const b2 = cfg.beta2 ?? 0.999;
+    const wd = (cfg.noDecay ?? defaultNoDecay)(name) ? 0 : (cfg.weightDecay ?? 0.01);
+    const m = add(mul(slots[0]!, b1), mul(g, 1 - b1));
+    const v = add(mul(slots[1]!, b2), mul(mul(g, g), 1 - b2));
+    const denom = add(mul(sqrt(v), s['bc2Rsqrt']!), cfg.eps ?? 1e-8);
+    const decayed = wd === 0 ? p : sub(p, mul(p, mul(s.lr, wd)));
+    return { param: sub(decayed, mul(div(m, denom), s['stepSize']!)), slots: [m, v] };
+  }
+  const wd = cfg.weightDecay ?? 0;
+  const gd = wd === 0 ? g : add(g, mul(p, wd));
+  if ((cfg.momentum ?? 0) > 0) {
+    const buf = add(mul(slots[0]!, cfg.momentum!), gd);
+    return { param: sub(p, mul(buf, s.lr)), slots: [buf] };
+  }
+  return { param: sub(p, mul(gd, s.lr)), slots: [] };
+}

@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { crossEntropy, gelu, input, linear, mean, mul, sub, sum, tanh } from '../../src/graph/index.js';
+import { ModelBuilder } from '../../src/nn/builder.js';
+import { attentionBias, encoder } from '../../src/nn/encoder.js';
+import { dense, embedding } from '../../src/nn/layers.js';
+import { sliceAxis, squeeze } from '../../src/graph/index.js';
+import { Rng } from '../../src/runtime/random.js';
+import { NonFiniteLossError, TrainStep } from '../../src/runtime/train-step.js';
+import { FeedError } from '../../src/runtime/compiled.js';
+import { f32, i64 } from '../helpers/host.js';
+
+/** XOR-like toy task for an MLP: y = sign(x0 * x1). */
+async function trainMlp(seed: number, steps: number): Promise<number[]> {
+  const b = new ModelBuilder({ training: true, dropoutSeed: seed });
+  const x = input(b.graph, 'x', 'float32', ['batch', 2]);
+  const y = input(b.graph, 'y', 'int64', ['batch']);
+  const h = tanh(dense(b, 'fc1', x, 2, 16, { kind: 'normal', std: 1 }));
+  const logits = dense(b, 'fc2', h, 16, 2, { kind: 'normal', std: 0.5 });
+  const loss = crossEntropy(logits, y);
+  const step = await TrainStep.create({
+    graph: b.graph,
+    loss,
+    trainable: [...b.params.values()].map((p) => p.tensor),
+    batch: [x, y],
+    optimizer: { kind: 'adamw', weightDecay: 0 },
+  });
+  const state = step.initState(b.initialValues(seed));
+  const rng = new Rng(seed);
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (let i = 0; i < 64; i++) {
+    const a = rng.next() * 2 - 1;
+    const c = rng.next() * 2 - 1;
+    xs.push(a, c);
+    ys.push(a * c > 0 ? 1 : 0);
+  }
+  const losses: number[] = [];
+  for (let i = 0; i < steps; i++) losses.push((await step.run(state, { x: f32([64, 2], xs), y: i64([64], ys) }, 0.03)).loss);
+  await step.release();
+  return losses;
+}
+
+test('an MLP fits a toy task to near-zero loss, and the same seed gives bitwise the same losses', async () => {
+  const a = await trainMlp(3, 300);
+  assert.ok(a[0]! > 0.5, `initial loss ${a[0]}`);
+  assert.ok(a[a.length - 1]! < 0.05, `final loss ${a[a.length - 1]}`);
+  const b = await trainMlp(3, 300);
+  assert.deepEqual(b, a);
+  const c = await trainMlp(4, 300);
+  assert.notDeepEqual(c, a);
+});
+
+/** Task: the label of a sequence is its first token's parity, but read through attention from [CLS]. */
+async function trainEncoder(seed: number, steps: number): Promise<number[]> {
+  const cfg = {
+    hiddenSize: 32,
+    numLayers: 2,
+    numHeads: 4,
+    intermediateSize: 64,
+    hiddenDropout: 0.1,
+    attentionDropout: 0.1,
+    layerNormEps: 1e-12,
+    initStd: 0.1,
+  };
+  const b = new ModelBuilder({ training: true, dropoutSeed: seed });
+  const ids = input(b.graph, 'ids', 'int64', ['batch', 'seq']);
+  const maskIn = input(b.graph, 'mask', 'int64', ['batch', 'seq']);
+  const labels = input(b.graph, 'labels', 'int64', ['batch']);
+  const x = embedding(b, 'emb', ids, 16, cfg.hiddenSize, { kind: 'normal', std: 0.5 });
+  const states = encoder(b, 'enc', x, attentionBias(maskIn), cfg);
+  const cls = squeeze(sliceAxis(states[2]!, 1, 0, 1), [1]);
+  const logits = dense(b, 'head', gelu(cls), cfg.hiddenSize, 2, { kind: 'normal', std: 0.1 });
+  const loss = crossEntropy(logits, labels);
+  const step = await TrainStep.create({
+    graph: b.graph,
+    loss,
+    trainable: [...b.params.values()].map((p) => p.tensor),
+    batch: [ids, maskIn, labels],
+    optimizer: { kind: 'adamw', weightDecay: 0.01 },
+    clipNorm: 1,
+  });
+  const state = step.initState(b.initialValues(seed));
+  const rng = new Rng(seed + 100);
+  const B = 32;
+  const S = 6;
+  const idv: number[] = [];
+  const mv: number[] = [];
+  const lv: number[] = [];
+  for (let i = 0; i < B; i++) {
+    const len = 3 + rng.int(S - 2);
+    const key = 2 + rng.int(14);
+    for (let j = 0; j < S; j++) {
+      // [CLS]=1, then the key token at a random position; padding (id 0) beyond len is masked out.
+      idv.push(j === 0 ? 1 : j < len ? (j === 1 ? key : 2 + rng.int(14)) : 0);
+      mv.push(j < len ? 1 : 0);
+    }
+    lv.push(key % 2);
+  }
+  const losses: number[] = [];
+  const batch = { ids: i64([B, S], idv), mask: i64([B, S], mv), labels: i64([B], lv) };
+  for (let i = 0; i < steps; i++) losses.push((await step.run(state, batch, 3e-3)).loss);
+  await step.release();
+  return losses;
+}
+
+test('a 2-layer transformer encoder fits a toy task, reproducibly', async () => {
+  const a = await trainEncoder(1, 300);
+  assert.ok(a[a.length - 1]! < 0.05, `final loss ${a[a.length - 1]}`);
+  assert.deepEqual(await trainEncoder(1, 300), a);
+});
+
+test('a non-finite loss stops training, names the step and terms, and keeps the last good parameters', async () => {
+  const b = new ModelBuilder({ training: false });
+  const x = input(b.graph, 'x', 'float32', [4]);
+  const w = b.param('w', [4], { kind: 'ones' });
+  const err = sum(mul(sub(x, w), sub(x, w)));
+  // A NaN in the batch poisons the loss on purpose.
+  const loss = mean(mul(err, 1));
+  const step = await TrainStep.create({
+    graph: b.graph,
+    loss,
+    terms: { err },
+    trainable: [w],
+    batch: [x],
+    optimizer: { kind: 'sgd' },
+  });
+  const state = step.initState(b.initialValues(0));
+  await step.run(state, { x: f32([4], [1, 2, 3, 4]) }, 0.1);
+  const before = state.params.get('w')!.slice();
+  await assert.rejects(
+    step.run(state, { x: f32([4], [1, 2, Number.NaN, 4]) }, 0.1),
+    (e: unknown) => e instanceof NonFiniteLossError && e.step === 2 && /loss=NaN/.test(e.message) && /err=NaN/.test(e.message),
+  );
+  assert.deepEqual(state.params.get('w'), before);
+  assert.equal(state.step, 1);
+  await step.release();
+});
+
+test('feeds are checked: unknown names, missing inputs, wrong dtypes and shapes', async () => {
+  const b = new ModelBuilder({ training: false });
+  const x = input(b.graph, 'x', 'float32', ['batch', 3]);
+  const w = b.param('w', [3, 2], { kind: 'ones' });
+  const loss = sum(linear(x, w));
+  const step = await TrainStep.create({ graph: b.graph, loss, trainable: [w], batch: [x], optimizer: { kind: 'sgd' } });
+  const state = step.initState(b.initialValues(0));
+  await assert.rejects(step.run(state, { x: f32([2, 3], [1, 2, 3, 4, 5, 6]), y: f32([1], [0]) }, 0.1), (e: unknown) =>
+    e instanceof FeedError && /unknown input "y"/.test(e.message),
+  );
+  await assert.rejects(step.run(state, {}, 0.1), /missing input "x"/);
+  await assert.rejects(step.run(state, { x: i64([2, 3], [1, 2, 3, 4, 5, 6]) }, 0.1), /input "x": expected float32, got int64/);
+  await assert.rejects(step.run(state, { x: f32([2, 4], new Array(8).fill(0)) }, 0.1), /expected shape \[batch, 3\], got \[2, 4\]/);
+  assert.throws(() => step.initState(new Map()), /no initial value for trainable parameter "w"/);
+  assert.throws(() => step.initState(new Map([['w', new Float32Array(5)]])), /"w": 5 values for shape \[3, 2\]/);
+  await step.release();
+});
