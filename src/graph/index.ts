@@ -13,3 +13,4 @@ export { registeredOps } from './ops/registry.js';
 export * from './composite.js';
 export { grad, valueAndGrad, vjp } from './autodiff.js';
 export { emitModel, encodeModel, leafName, OPSET, type EmitSpec } from './emit.js';
+export { matmulFlops } from './cost.js';

@@ -73,6 +73,8 @@ export class TrainStep {
     readonly paramNames: readonly string[],
     readonly shapes: ReadonlyMap<string, readonly number[]>,
     readonly slotKeys: readonly string[],
+    /** The step graph's outputs (for cost analysis). */
+    readonly outputs: Readonly<Record<string, Tensor>>,
   ) {}
 
   static async create(spec: TrainStepSpec): Promise<TrainStep> {
@@ -112,7 +114,7 @@ export class TrainStep {
       name: 'train_step',
     });
     const shapes = new Map(spec.trainable.map((p, i) => [names[i]!, p.shape as number[]]));
-    return new TrainStep(fn, spec, names, shapes, slotInputs.map((t) => leafName(t)!));
+    return new TrainStep(fn, spec, names, shapes, slotInputs.map((t) => leafName(t)!), outputs);
   }
 
   get model(): Uint8Array {

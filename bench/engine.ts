@@ -1,0 +1,120 @@
+// `plmkit bench engine`: matmul throughput of the engine against TensorFlow.js, and a BERT-mini training
+// step (batch 32 x 64 tokens) with its matrix-product FLOPs counted from the step graph.
+
+import { input, matmul, matmulFlops, type Tensor } from '../src/graph/index.js';
+import { ModelBuilder } from '../src/nn/builder.js';
+import { BERT_MINI, bertForSequenceClassification, bertInputs, classificationLoss } from '../src/nn/bert.js';
+import { compile } from '../src/runtime/compiled.js';
+import { Rng } from '../src/runtime/random.js';
+import { TrainStep } from '../src/runtime/train-step.js';
+import { Graph } from '../src/graph/graph.js';
+import { median, peakRssMb, timeAsync } from './timing.js';
+
+const N = 1024;
+
+export async function engineMatmulGflops(): Promise<number> {
+  const g = new Graph();
+  const a = input(g, 'a', 'float32', [N, N]);
+  const b = input(g, 'b', 'float32', [N, N]);
+  const fn = await compile({ inputs: [a, b], outputs: { c: matmul(a, b) } });
+  const rng = new Rng(0);
+  const data = () => ({ dtype: 'float32' as const, dims: [N, N], data: Float32Array.from({ length: N * N }, () => rng.next()) });
+  const feeds = { a: data(), b: data() };
+  const ms = median(await timeAsync(() => fn.run(feeds), 3, 20));
+  await fn.release();
+  return (2 * N ** 3) / (ms * 1e6);
+}
+
+/** TensorFlow.js matmul on a backend (dev dependency, only for this comparison). */
+export async function tfjsMatmulGflops(backend: 'wasm' | 'cpu'): Promise<number | null> {
+  // tfjs prints an advertisement on stdout when it starts in Node; keep stdout for the JSON result.
+  const log = console.log;
+  console.log = (...args: unknown[]) => console.error(...args);
+  try {
+    const tf = await import('@tensorflow/tfjs-core');
+    if (backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
+    else await import('@tensorflow/tfjs-backend-cpu');
+    await tf.setBackend(backend);
+    await tf.ready();
+    console.log = log;
+    const a = tf.randomUniform([N, N]);
+    const b = tf.randomUniform([N, N]);
+    const reps = backend === 'cpu' ? 2 : 4;
+    const ms = median(
+      await timeAsync(
+        async () => {
+          const c = tf.matMul(a, b);
+          await c.data();
+          c.dispose();
+        },
+        1,
+        reps,
+      ),
+    );
+    a.dispose();
+    b.dispose();
+    return (2 * N ** 3) / (ms * 1e6);
+  } catch (e) {
+    console.log = log;
+    process.stderr.write(`tfjs-${backend} unavailable: ${(e as Error).message}\n`);
+    return null;
+  }
+}
+
+export interface TrainStepBench {
+  model: string;
+  batch: number;
+  seq: number;
+  ms: number;
+  tokens_per_s: number;
+  gflops: number;
+  matmul_gflop_per_step: number;
+}
+
+export async function bertMiniTrainStep(batch = 32, seq = 64, steps = 10): Promise<TrainStepBench> {
+  const b = new ModelBuilder({ training: true, dropoutSeed: 0 });
+  const x = bertInputs(b);
+  const labels = input(b.graph, 'labels', 'int64', ['batch']);
+  const loss = classificationLoss(bertForSequenceClassification(b, x, BERT_MINI).logits, labels);
+  const trainable: Tensor[] = [...b.params.values()].map((p) => p.tensor);
+  const step = await TrainStep.create({
+    graph: b.graph,
+    loss,
+    trainable,
+    batch: [x.inputIds, x.attentionMask, labels],
+    optimizer: { kind: 'adamw', weightDecay: 0.01 },
+    clipNorm: 1,
+  });
+  const flops = matmulFlops(Object.values(step.outputs), { batch, seq });
+  const state = step.initState(b.initialValues(0));
+  const rng = new Rng(1);
+  const feeds = {
+    input_ids: { dtype: 'int64' as const, dims: [batch, seq], data: BigInt64Array.from({ length: batch * seq }, () => BigInt(1 + rng.int(30000))) },
+    attention_mask: { dtype: 'int64' as const, dims: [batch, seq], data: new BigInt64Array(batch * seq).fill(1n) },
+    labels: { dtype: 'int64' as const, dims: [batch], data: BigInt64Array.from({ length: batch }, () => BigInt(rng.int(2))) },
+  };
+  const ms = median(await timeAsync(() => step.run(state, feeds, 1e-4), 3, steps));
+  await step.release();
+  return {
+    model: 'bert-mini',
+    batch,
+    seq,
+    ms,
+    tokens_per_s: (batch * seq * 1000) / ms,
+    gflops: flops / (ms * 1e6),
+    matmul_gflop_per_step: flops / 1e9,
+  };
+}
+
+export async function benchEngine(): Promise<Record<string, unknown>> {
+  const engine = await engineMatmulGflops();
+  const trainStep = await bertMiniTrainStep();
+  const wasm = await tfjsMatmulGflops('wasm');
+  const cpu = await tfjsMatmulGflops('cpu');
+  return {
+    matmul_gflops: { engine, tfjs_wasm: wasm, tfjs_cpu: cpu },
+    engine_over_tfjs_wasm: wasm ? engine / wasm : null,
+    train_step: { ...trainStep, efficiency: trainStep.gflops / engine },
+    peak_rss_mb: peakRssMb(),
+  };
+}

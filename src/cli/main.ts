@@ -1,0 +1,18 @@
+// The plmkit command line.
+
+import { Command } from 'commander';
+
+const program = new Command();
+program.name('plmkit').description('Trustworthiness and efficiency of pre-trained language models, on ONNX Runtime');
+
+const bench = program.command('bench').description('benchmarks that print one JSON object from one process');
+bench
+  .command('engine')
+  .description('matmul GFLOP/s (engine vs TensorFlow.js) and a BERT-mini training step')
+  .option('--json', 'print JSON (the only format so far)', true)
+  .action(async () => {
+    const { benchEngine } = await import('../../bench/engine.js');
+    process.stdout.write(`${JSON.stringify(await benchEngine(), null, 2)}\n`);
+  });
+
+await program.parseAsync(process.argv);
