@@ -70,9 +70,13 @@ export class CompiledFunction {
     }
   }
 
-  async run(feeds: Readonly<Record<string, HostTensor>>, outputs?: readonly string[]): Promise<Record<string, HostTensor>> {
+  async run(
+    feeds: Readonly<Record<string, HostTensor>>,
+    outputs?: readonly string[],
+    into?: Readonly<Record<string, HostTensor>>,
+  ): Promise<Record<string, HostTensor>> {
     this.check(feeds);
-    return this.session.run(feeds, outputs);
+    return this.session.run(feeds, outputs, into);
   }
 
   /** Writes the ONNX model atomically (temporary file, then rename). */

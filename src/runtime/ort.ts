@@ -19,6 +19,11 @@ const ORT_TYPE: Record<DType, ort.Tensor.Type> = {
 };
 const FROM_ORT: Partial<Record<string, DType>> = Object.fromEntries(Object.entries(ORT_TYPE).map(([k, v]) => [v, k as DType]));
 
+// bool is stored as bytes; onnxruntime-node takes a Uint8Array for it.
+function toOrt(t: HostTensor): ort.Tensor {
+  return new ort.Tensor(ORT_TYPE[t.dtype], t.data as never, t.dims as number[]);
+}
+
 export interface SessionOptions {
   /** Intra-op threads; defaults to the machine's cores. */
   readonly threads?: number;
@@ -44,15 +49,28 @@ export class OrtSession {
     return this.session.outputNames;
   }
 
-  async run(feeds: Readonly<Record<string, HostTensor>>, outputs?: readonly string[]): Promise<Record<string, HostTensor>> {
+  /**
+   * Runs the session. `outputs` selects outputs by name; `into` gives preallocated buffers that ONNX
+   * Runtime writes in place (so a training loop can double-buffer its parameters without allocating).
+   */
+  async run(
+    feeds: Readonly<Record<string, HostTensor>>,
+    outputs?: readonly string[],
+    into?: Readonly<Record<string, HostTensor>>,
+  ): Promise<Record<string, HostTensor>> {
     const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const [k, t] of Object.entries(feeds)) {
-      // bool is stored as bytes; onnxruntime-node takes a Uint8Array for it.
-      ortFeeds[k] = new ort.Tensor(ORT_TYPE[t.dtype], t.data as never, t.dims as number[]);
+    for (const [k, t] of Object.entries(feeds)) ortFeeds[k] = toOrt(t);
+    let fetches: Record<string, ort.Tensor | null> | string[] | undefined = outputs ? [...outputs] : undefined;
+    if (into) {
+      fetches = Object.fromEntries((outputs ?? this.outputNames).map((n) => [n, into[n] ? toOrt(into[n]) : null]));
     }
-    const result = outputs ? await this.session.run(ortFeeds, outputs as string[]) : await this.session.run(ortFeeds);
+    const result = fetches ? await this.session.run(ortFeeds, fetches) : await this.session.run(ortFeeds);
     const out: Record<string, HostTensor> = {};
     for (const [k, v] of Object.entries(result)) {
+      if (into?.[k]) {
+        out[k] = into[k];
+        continue;
+      }
       const t = v as ort.Tensor;
       const dtype = FROM_ORT[t.type];
       if (!dtype) throw new Error(`output "${k}" has unsupported type ${t.type}`);

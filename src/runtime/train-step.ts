@@ -62,6 +62,8 @@ export interface TrainState {
   step: number;
   readonly params: Map<string, Float32Array>;
   readonly slots: Map<string, Float32Array>;
+  /** Second buffers that each step writes into; swapped with the live ones when the step is finite. */
+  readonly spare?: Map<string, Float32Array>;
 }
 
 const NEXT = 'next:';
@@ -144,7 +146,16 @@ export class TrainStep {
       feeds[k] = { dtype: 'float32', dims: this.shapes.get(k.slice(0, k.lastIndexOf(':')))!, data: v };
     for (const [k, v] of Object.entries(stepScalarValues(this.spec.optimizer, lr, step)))
       feeds[k] = { dtype: 'float32', dims: [], data: new Float32Array([v]) };
-    const out = await this.fn.run(feeds);
+    // Updated parameters and slots are written into spare buffers, allocated once per state.
+    const spare = state.spare ?? ((state as { spare?: Map<string, Float32Array> }).spare = new Map());
+    const into: Record<string, HostTensor> = {};
+    for (const [k, t] of Object.entries(feeds)) {
+      if (!state.params.has(k) && !state.slots.has(k)) continue;
+      let buf = spare.get(k);
+      if (!buf || buf.length !== t.data.length) spare.set(k, (buf = new Float32Array(t.data.length)));
+      into[NEXT + k] = { dtype: 'float32', dims: t.dims, data: buf };
+    }
+    const out = await this.fn.run(feeds, undefined, into);
 
     const loss = out['loss']!.data[0] as number;
     const terms: Record<string, number> = {};
@@ -156,8 +167,12 @@ export class TrainStep {
     const gradNorm = out['grad_norm']!.data[0] as number;
     if (!Number.isFinite(loss) || Object.values(terms).some((v) => !Number.isFinite(v)))
       throw new NonFiniteLossError(step, { loss, ...terms });
-    for (const n of this.paramNames) state.params.set(n, out[NEXT + n]!.data as Float32Array);
-    for (const k of this.slotKeys) state.slots.set(k, out[NEXT + k]!.data as Float32Array);
+    // Swap live and spare buffers: the old values become next step's output buffers.
+    for (const [k, live] of [...state.params, ...state.slots]) {
+      const updated = spare.get(k)!;
+      (state.params.has(k) ? state.params : state.slots).set(k, updated);
+      spare.set(k, live);
+    }
     state.step = step;
     return { step, loss, gradNorm, terms, extras };
   }
