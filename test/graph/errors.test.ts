@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { add, concat, emitModel, Graph, GraphError, grad, input, matmul, param, reshape, sum, transpose, where } from '../../src/graph/index.js';
+
+test('shape errors are raised at build time, naming the op, the shapes and the caller', () => {
+  const g = new Graph();
+  const a = input(g, 'a', 'float32', ['batch', 3]);
+  const w = param(g, 'w', [4, 2]);
+  assert.throws(
+    () => matmul(a, w),
+    (e: unknown) =>
+      e instanceof GraphError &&
+      /^MatMul: inner dimensions differ: 3 vs 4/.test(e.message) &&
+      e.message.includes('float32[batch, 3], float32[4, 2]') &&
+      e.message.includes('errors.test.ts'),
+  );
+  const b = input(g, 'b', 'float32', ['batch', 4]);
+  assert.throws(() => add(a, b), /Add: shapes do not broadcast \(inputs: float32\[batch, 3\], float32\[batch, 4\]\)/);
+  assert.throws(() => reshape(a, [5, -1]), /Reshape: cannot infer -1/);
+  assert.throws(() => transpose(a, [0, 0]), /Transpose: perm \[0, 0\] is not a permutation/);
+  assert.throws(() => concat([a, b], 0), /Concat: shapes differ outside axis 0/);
+});
+
+test('dtype errors name both dtypes', () => {
+  const g = new Graph();
+  const a = input(g, 'a', 'float32', [2]);
+  const i = input(g, 'i', 'int64', [2]);
+  assert.throws(() => add(a, i), /Add: dtypes differ: float32 vs int64/);
+  assert.throws(() => where(a, a, a), /Where: condition must be bool, got float32/);
+  assert.throws(() => grad(sum(a), [i]), /cannot differentiate with respect to int64/);
+});
+
+test('names are unique, and emission refuses parameters that are neither fed nor frozen', () => {
+  const g = new Graph();
+  const x = input(g, 'x', 'float32', [2]);
+  assert.throws(() => input(g, 'x', 'float32', [2]), /"x" is already used/);
+  const w = param(g, 'w', [2]);
+  assert.throws(() => emitModel({ inputs: [x], outputs: { y: add(x, w) } }), /parameter "w" is needed but neither fed nor frozen/);
+  assert.throws(() => grad(add(x, w), [w]), /needs a scalar, got shape \[2\]/);
+});
