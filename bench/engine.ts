@@ -3,7 +3,7 @@
 
 import { input, matmul, matmulFlops, type Tensor } from '../src/graph/index.js';
 import { ModelBuilder } from '../src/nn/builder.js';
-import { BERT_MINI, bertForSequenceClassification, bertInputs, classificationLoss } from '../src/nn/bert.js';
+import { BERT_MINI, classificationLoss, sequenceClassifier, textInputs } from '../src/nn/bert.js';
 import { compile } from '../src/runtime/compiled.js';
 import { Rng } from '../src/runtime/random.js';
 import { TrainStep } from '../src/runtime/train-step.js';
@@ -73,9 +73,9 @@ export interface TrainStepBench {
 
 export async function bertMiniTrainStep(batch = 32, seq = 64, steps = 10): Promise<TrainStepBench> {
   const b = new ModelBuilder({ training: true, dropoutSeed: 0 });
-  const x = bertInputs(b);
+  const x = textInputs(b);
   const labels = input(b.graph, 'labels', 'int64', ['batch']);
-  const loss = classificationLoss(bertForSequenceClassification(b, x, BERT_MINI).logits, labels);
+  const loss = classificationLoss(sequenceClassifier(b, x, BERT_MINI).logits, labels);
   const trainable: Tensor[] = [...b.params.values()].map((p) => p.tensor);
   const step = await TrainStep.create({
     graph: b.graph,

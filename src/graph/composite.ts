@@ -2,7 +2,7 @@
 
 import type { Tensor } from './graph.js';
 import { cast } from './ops/core.js';
-import { add, div, erf, mul, sqrt, sub } from './ops/elementwise.js';
+import { add, div, erf, mul, sqrt, sub, tanh } from './ops/elementwise.js';
 import { logSoftmax, oneHot } from './ops/nn-ops.js';
 import { mean, sum } from './ops/reduce.js';
 import { matmul } from './ops/matmul.js';
@@ -18,6 +18,12 @@ export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor, eps = 1e-12):
 /** GELU with the exact erf form, as BERT uses it. */
 export function gelu(x: Tensor): Tensor {
   return mul(mul(x, 0.5), add(erf(mul(x, Math.SQRT1_2)), 1));
+}
+
+/** GELU with the tanh approximation (Hugging Face 'gelu_new'). */
+export function geluTanh(x: Tensor): Tensor {
+  const inner = mul(add(x, mul(mul(mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI));
+  return mul(mul(x, 0.5), add(tanh(inner), 1));
 }
 
 /** x @ w + b over the last axis (ONNX Runtime runs a batched x against a 2-D w as one large product). */

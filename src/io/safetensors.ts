@@ -333,20 +333,25 @@ function headerLength(file: string, prefix: Uint8Array, fileSize: number): numbe
       file,
       `file is too short (${fileSize} bytes) to hold the 8-byte header length; not a safetensors file`,
     );
-  if (looksLikePickle(prefix)) refusePickle(file);
+  // A pickle's magic bytes can also read as a plausible length, so it is only diagnosed once the file fails.
+  const pickle = looksLikePickle(prefix);
   const n = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
-  if (n > BigInt(MAX_HEADER_SIZE))
+  if (n > BigInt(MAX_HEADER_SIZE)) {
+    if (pickle) refusePickle(file);
     throw new SafetensorsError(
       file,
       `header length ${n} is above the ${MAX_HEADER_SIZE}-byte limit; the file is corrupt or not safetensors`,
     );
+  }
   const len = Number(n);
-  if (8 + len > fileSize)
+  if (8 + len > fileSize) {
+    if (pickle) refusePickle(file);
     throw new SafetensorsError(
       file,
       `header length ${len} runs beyond the end of the file (${fileSize} bytes, so at most ${fileSize - 8} ` +
         `bytes of header); the file is truncated or corrupt`,
     );
+  }
   return len;
 }
 
@@ -355,17 +360,20 @@ function parseHeader(
   file: string,
   headerBytes: Uint8Array,
   dataSize: number,
+  prefix: Uint8Array,
 ): { tensors: SafetensorsHeader['tensors']; metadata: Metadata | undefined } {
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
   } catch {
+    if (looksLikePickle(prefix)) refusePickle(file);
     throw new SafetensorsError(file, 'header is not valid UTF-8');
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
+    if (looksLikePickle(prefix)) refusePickle(file);
     throw new SafetensorsError(file, `header is not valid JSON (${(e as Error).message})`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json))
@@ -468,7 +476,12 @@ function parseHeader(
 export function parseSafetensors(bytes: Uint8Array, file = '<buffer>'): SafetensorsFile {
   const n = headerLength(file, bytes.subarray(0, 8), bytes.byteLength);
   const dataStart = 8 + n;
-  const header = parseHeader(file, bytes.subarray(8, dataStart), bytes.byteLength - dataStart);
+  const header = parseHeader(
+    file,
+    bytes.subarray(8, dataStart),
+    bytes.byteLength - dataStart,
+    bytes.subarray(0, 8),
+  );
   const tensors = new Map<string, SafeTensor>();
   for (const [name, t] of header.tensors) {
     const [begin, end] = t.dataOffsets;
@@ -492,7 +505,7 @@ export async function readSafetensorsHeader(path: string): Promise<SafetensorsHe
     const n = headerLength(path, prefix, size);
     const headerBytes = new Uint8Array(n);
     await fh.read(headerBytes, 0, n, 8);
-    const header = parseHeader(path, headerBytes, size - 8 - n);
+    const header = parseHeader(path, headerBytes, size - 8 - n, prefix);
     return { ...header, dataStart: 8 + n };
   } finally {
     await fh.close();

@@ -1,53 +1,35 @@
-// BERT for sequence classification, as Hugging Face builds it: embeddings (word + position + token type,
-// LayerNorm, dropout), encoder, pooler (tanh dense on [CLS]) and a linear classifier.
+// BERT and RoBERTa sequence classifiers, as Hugging Face builds them.
+// BERT: embeddings (word + position + token type, LayerNorm, dropout), encoder, pooler (tanh dense on
+// [CLS]) and a linear classifier. RoBERTa: positions counted from padding_idx + 1 over non-padding
+// tokens, no pooler, and a two-layer head (dense, tanh, out_proj) on <s>.
 
 import { crossEntropy } from '../graph/composite.js';
 import type { Tensor } from '../graph/graph.js';
-import { input } from '../graph/ops/core.js';
-import { add, tanh } from '../graph/ops/elementwise.js';
+import { cast, input } from '../graph/ops/core.js';
+import { add, equal, mul, not, tanh } from '../graph/ops/elementwise.js';
 import { arangeAlong, gather } from '../graph/ops/nn-ops.js';
+import { cumsum } from '../graph/ops/scan.js';
 import { sliceAxis, squeeze } from '../graph/ops/shape-ops.js';
 import type { ModelBuilder } from './builder.js';
-import { attentionBias, encoder, type EncoderConfig } from './encoder.js';
+import type { ModelConfig } from './config.js';
+import { attentionBias, encoder } from './encoder.js';
 import { dense, embedding, layerNormLayer } from './layers.js';
 
-export interface BertConfig extends EncoderConfig {
-  readonly vocabSize: number;
-  readonly maxPositions: number;
-  readonly typeVocabSize: number;
-  readonly numLabels: number;
-}
+export { BERT_MINI } from './config.js';
 
-/** The BERT-mini shape (google/bert_uncased_L-4_H-256_A-4) with the bert-base-uncased vocabulary size. */
-export const BERT_MINI: BertConfig = {
-  vocabSize: 30522,
-  maxPositions: 512,
-  typeVocabSize: 2,
-  hiddenSize: 256,
-  numLayers: 4,
-  numHeads: 4,
-  intermediateSize: 1024,
-  hiddenDropout: 0.1,
-  attentionDropout: 0.1,
-  layerNormEps: 1e-12,
-  initStd: 0.02,
-  numLabels: 2,
-};
-
-export interface BertInputs {
+export interface TextInputs {
   readonly inputIds: Tensor;
   readonly attentionMask: Tensor;
   readonly tokenTypeIds?: Tensor;
 }
 
-export interface BertOutputs {
+export interface ClassifierOutputs {
   readonly logits: Tensor;
   /** Embedding output and every layer's output, [batch, seq, hidden]. */
   readonly hiddenStates: readonly Tensor[];
-  readonly pooled: Tensor;
 }
 
-export function bertInputs(b: ModelBuilder, withTokenTypes = false): BertInputs {
+export function textInputs(b: ModelBuilder, withTokenTypes = false): TextInputs {
   const g = b.graph;
   const inputIds = input(g, 'input_ids', 'int64', ['batch', 'seq']);
   const attentionMask = input(g, 'attention_mask', 'int64', ['batch', 'seq']);
@@ -56,11 +38,18 @@ export function bertInputs(b: ModelBuilder, withTokenTypes = false): BertInputs 
     : { inputIds, attentionMask };
 }
 
-export function bertEmbeddings(b: ModelBuilder, x: BertInputs, cfg: BertConfig): Tensor {
+/** Position ids: 0..seq-1 for BERT; for RoBERTa, cumulative count of non-padding tokens + padding_idx. */
+function positionIds(x: TextInputs, cfg: ModelConfig): Tensor {
+  if (cfg.modelType === 'bert') return arangeAlong(x.inputIds, 1);
+  const real = cast(not(equal(x.inputIds, cfg.padTokenId)), 'int64');
+  return add(mul(cumsum(real, 1), real), cfg.padTokenId);
+}
+
+export function embeddings(b: ModelBuilder, x: TextInputs, cfg: ModelConfig): Tensor {
   const init = { kind: 'normal', std: cfg.initStd } as const;
-  const p = 'bert.embeddings';
+  const p = `${cfg.modelType}.embeddings`;
   const words = embedding(b, `${p}.word_embeddings`, x.inputIds, cfg.vocabSize, cfg.hiddenSize, init);
-  const positions = embedding(b, `${p}.position_embeddings`, arangeAlong(x.inputIds, 1), cfg.maxPositions, cfg.hiddenSize, init);
+  const positions = embedding(b, `${p}.position_embeddings`, positionIds(x, cfg), cfg.maxPositions, cfg.hiddenSize, init);
   const typeTable = b.param(`${p}.token_type_embeddings.weight`, [cfg.typeVocabSize, cfg.hiddenSize], init);
   // Without token type ids every token has type 0 (as transformers defaults them).
   const types = x.tokenTypeIds ? gather(typeTable, x.tokenTypeIds) : sliceAxis(typeTable, 0, 0, 1);
@@ -68,14 +57,31 @@ export function bertEmbeddings(b: ModelBuilder, x: BertInputs, cfg: BertConfig):
   return b.dropout(layerNormLayer(b, `${p}.LayerNorm`, sum, cfg.hiddenSize, cfg.layerNormEps), cfg.hiddenDropout);
 }
 
-export function bertForSequenceClassification(b: ModelBuilder, x: BertInputs, cfg: BertConfig): BertOutputs {
+/** Embeddings and encoder: every layer's hidden states (index 0 is the embedding output). */
+export function encode(b: ModelBuilder, x: TextInputs, cfg: ModelConfig): Tensor[] {
+  return encoder(b, `${cfg.modelType}.encoder`, embeddings(b, x, cfg), attentionBias(x.attentionMask), cfg);
+}
+
+export function firstToken(h: Tensor): Tensor {
+  return squeeze(sliceAxis(h, 1, 0, 1), [1]);
+}
+
+/** The classification head on a final hidden state, with Hugging Face's parameter names. */
+export function classificationHead(b: ModelBuilder, last: Tensor, cfg: ModelConfig, prefix = ''): Tensor {
   const init = { kind: 'normal', std: cfg.initStd } as const;
-  const emb = bertEmbeddings(b, x, cfg);
-  const hiddenStates = encoder(b, 'bert.encoder', emb, attentionBias(x.attentionMask), cfg);
-  const cls = squeeze(sliceAxis(hiddenStates[hiddenStates.length - 1]!, 1, 0, 1), [1]);
-  const pooled = tanh(dense(b, 'bert.pooler.dense', cls, cfg.hiddenSize, cfg.hiddenSize, init));
-  const logits = dense(b, 'classifier', b.dropout(pooled, cfg.hiddenDropout), cfg.hiddenSize, cfg.numLabels, init);
-  return { logits, hiddenStates, pooled };
+  const h = cfg.hiddenSize;
+  const cls = firstToken(last);
+  if (cfg.modelType === 'bert') {
+    const pooled = tanh(dense(b, `${prefix}bert.pooler.dense`, cls, h, h, init));
+    return dense(b, `${prefix}classifier`, b.dropout(pooled, cfg.hiddenDropout), h, cfg.numLabels, init);
+  }
+  const x = tanh(dense(b, `${prefix}classifier.dense`, b.dropout(cls, cfg.hiddenDropout), h, h, init));
+  return dense(b, `${prefix}classifier.out_proj`, b.dropout(x, cfg.hiddenDropout), h, cfg.numLabels, init);
+}
+
+export function sequenceClassifier(b: ModelBuilder, x: TextInputs, cfg: ModelConfig): ClassifierOutputs {
+  const hiddenStates = encode(b, x, cfg);
+  return { logits: classificationHead(b, hiddenStates[hiddenStates.length - 1]!, cfg), hiddenStates };
 }
 
 export function classificationLoss(logits: Tensor, labels: Tensor): Tensor {

@@ -12,6 +12,12 @@ export type Init =
   | { readonly kind: 'zeros' }
   | { readonly kind: 'ones' };
 
+export interface ParamSpec {
+  readonly tensor: Tensor;
+  readonly init: Init;
+  readonly linear: boolean;
+}
+
 export interface BuilderOptions {
   /** Dropout on (training graph) or off (inference graph). */
   readonly training: boolean;
@@ -21,14 +27,15 @@ export interface BuilderOptions {
 
 export class ModelBuilder {
   readonly graph = new Graph();
-  readonly params = new Map<string, { readonly tensor: Tensor; readonly init: Init }>();
+  readonly params = new Map<string, ParamSpec>();
   private dropouts = 0;
 
   constructor(readonly options: BuilderOptions) {}
 
-  param(name: string, shape: readonly number[], init: Init): Tensor {
+  /** A named parameter; `linear` marks [in, out] weights that checkpoints store transposed. */
+  param(name: string, shape: readonly number[], init: Init, linear = false): Tensor {
     const tensor = param(this.graph, name, shape);
-    this.params.set(name, { tensor, init });
+    this.params.set(name, { tensor, init, linear });
     return tensor;
   }
 

@@ -1,9 +1,9 @@
 // A BERT-style post-LayerNorm transformer encoder with Hugging Face parameter names.
 
-import { gelu } from '../graph/composite.js';
+import { gelu, geluTanh } from '../graph/composite.js';
 import type { Tensor } from '../graph/graph.js';
 import { cast } from '../graph/ops/core.js';
-import { add, mul, sub } from '../graph/ops/elementwise.js';
+import { add, mul, relu, sub } from '../graph/ops/elementwise.js';
 import { matmul } from '../graph/ops/matmul.js';
 import { softmax } from '../graph/ops/nn-ops.js';
 import { reshape, transpose, unsqueeze } from '../graph/ops/shape-ops.js';
@@ -19,6 +19,22 @@ export interface EncoderConfig {
   readonly attentionDropout: number;
   readonly layerNormEps: number;
   readonly initStd: number;
+  /** Hugging Face `hidden_act`: 'gelu' (erf form), 'gelu_new' / 'gelu_pytorch_tanh' (tanh form) or 'relu'. */
+  readonly hiddenAct?: string;
+}
+
+function activation(x: Tensor, name = 'gelu'): Tensor {
+  switch (name) {
+    case 'gelu':
+      return gelu(x);
+    case 'gelu_new':
+    case 'gelu_pytorch_tanh':
+      return geluTanh(x);
+    case 'relu':
+      return relu(x);
+    default:
+      throw new Error(`unsupported hidden_act "${name}" (supported: gelu, gelu_new, gelu_pytorch_tanh, relu)`);
+  }
 }
 
 /** Additive attention bias [batch, 1, 1, seq] from a 0/1 mask [batch, seq]: 0 to keep, float32 min to drop. */
@@ -45,7 +61,7 @@ export function selfAttention(b: ModelBuilder, p: string, x: Tensor, bias: Tenso
 export function encoderLayer(b: ModelBuilder, p: string, x: Tensor, bias: Tensor, cfg: EncoderConfig): Tensor {
   const init = { kind: 'normal', std: cfg.initStd } as const;
   const attn = selfAttention(b, `${p}.attention`, x, bias, cfg);
-  const inter = gelu(dense(b, `${p}.intermediate.dense`, attn, cfg.hiddenSize, cfg.intermediateSize, init));
+  const inter = activation(dense(b, `${p}.intermediate.dense`, attn, cfg.hiddenSize, cfg.intermediateSize, init), cfg.hiddenAct);
   const out = b.dropout(dense(b, `${p}.output.dense`, inter, cfg.intermediateSize, cfg.hiddenSize, init), cfg.hiddenDropout);
   return layerNormLayer(b, `${p}.output.LayerNorm`, add(out, attn), cfg.hiddenSize, cfg.layerNormEps);
 }

@@ -7,7 +7,7 @@ import { gather } from '../graph/ops/nn-ops.js';
 import type { Init, ModelBuilder } from './builder.js';
 
 export function dense(b: ModelBuilder, name: string, x: Tensor, inF: number, outF: number, init: Init): Tensor {
-  const w = b.param(`${name}.weight`, [inF, outF], init);
+  const w = b.param(`${name}.weight`, [inF, outF], init, true);
   const bias = b.param(`${name}.bias`, [outF], { kind: 'zeros' });
   return linear(x, w, bias);
 }

@@ -108,7 +108,8 @@ describe('loadHfConfig', () => {
   });
 
   test('missing key', async () => {
-    const { num_attention_heads: _, ...rest } = bertBase;
+    const rest: Record<string, unknown> = { ...bertBase };
+    delete rest['num_attention_heads'];
     await expectConfigError(rest, 'num_attention_heads', /missing required key/);
   });
 

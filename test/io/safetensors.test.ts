@@ -557,6 +557,16 @@ describe('malformed files', () => {
       new Uint8Array([0x80, 0x02, 0x7d, 0x71, 0, 0x2e, 0, 0, 0]),
       /only safetensors is supported/,
     ],
+    [
+      'raw-pickle-plausible-length',
+      (() => {
+        // 0x80 0x02 reads as a 640-byte header length: the pickle is recognized when the JSON fails.
+        const b = new Uint8Array(700).fill(0x2e);
+        b.set([0x80, 0x02, 0, 0, 0, 0, 0, 0]);
+        return b;
+      })(),
+      /only safetensors is supported/,
+    ],
   ];
   for (const [name, bytes, problem] of cases)
     test(name, async () => {
@@ -568,6 +578,15 @@ describe('malformed files', () => {
         await assert.rejects(readSafetensorsHeader(path), (e: Error) => e instanceof SafetensorsError);
       }
     });
+
+  test('a valid file whose header length starts with the pickle magic bytes is still accepted', async () => {
+    // Header length 0x280 = 640 begins with bytes 0x80 0x02, like a pickle's PROTO 2 opcode.
+    const json = info({ a: { dtype: 'U8', shape: [1], data_offsets: [0, 1] } });
+    const path = join(dir, 'len640.safetensors');
+    await writeFile(path, rawFile(json + ' '.repeat(640 - json.length), new Uint8Array([5])));
+    const f = await readSafetensors(path);
+    assert.deepEqual(tensorTypedArray(f.tensors.get('a')!), new Uint8Array([5]));
+  });
 
   test('the errors are SafetensorsError carrying the file', async () => {
     const path = join(dir, 'short.safetensors');

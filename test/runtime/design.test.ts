@@ -38,7 +38,7 @@ test('per-layer gradients of two losses come out of one step, and a custom combi
   const sumLoss = grad(add(clean, poison), params);
   const combined = gc.map((g, i) => add(g, mul(gp[i]!, 2)));
   const extra: Record<string, Tensor> = {};
-  params.forEach((p, i) => {
+  params.forEach((_, i) => {
     extra[`gc:${i}`] = gc[i]!;
     extra[`gp:${i}`] = gp[i]!;
     extra[`gsum:${i}`] = sumLoss[i]!;
