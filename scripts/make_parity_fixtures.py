@@ -3,7 +3,7 @@
 implementation of Hugging Face's BertForSequenceClassification / RobertaForSequenceClassification
 (eval mode), for plmkit's parity tests.
 
-Run: python3 scripts/make_parity_fixtures.py test/fixtures/models
+Run: /usr/bin/python3 scripts/make_parity_fixtures.py test/fixtures/models  (Debian python3 with python3-torch)
 Needs only PyTorch (Debian: apt-get install python3-torch). Writes, per model, a Hugging Face layout
 directory (config.json, model.safetensors with HF names and [out, in] linear weights) and
 reference.json (inputs, logits, every hidden state).

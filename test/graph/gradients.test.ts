@@ -5,10 +5,12 @@
 // Set GRADCHECK_SEED to draw other inputs; every failure names the seed that reproduces it.
 
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
 
 import * as G from '../../src/graph/index.js';
 import { neededNodes } from '../../src/graph/emit.js';
+import { cumsum } from '../../src/graph/ops/scan.js';
 import { compile } from '../../src/runtime/compiled.js';
 import type { HostTensor } from '../../src/runtime/ort.js';
 import {
@@ -26,6 +28,13 @@ import {
 } from '../helpers/finite-diff.js';
 
 const BASE_SEED = Number(process.env.GRADCHECK_SEED ?? 20240611);
+
+// Load every primitive module, so an op defined in src/graph/ops but not re-exported by index.ts is
+// still registered here and held to a case.
+const OPS_DIR = new URL('../../src/graph/ops/', import.meta.url);
+for (const file of readdirSync(OPS_DIR).filter((f) => f.endsWith('.ts'))) {
+  await import(new URL(file.replace(/\.ts$/, '.js'), OPS_DIR).href);
+}
 
 type FloatType = 'float32' | 'float64';
 
@@ -85,7 +94,12 @@ const CASES: readonly Case[] = [
   { op: 'Add', inputs: [{ shape: [2, 3] }, { shape: [3] }], f: ([a, b]) => G.add(a!, b!) },
   { op: 'Sub', inputs: [{ shape: [2, 1] }, { shape: [1, 3] }], f: ([a, b]) => G.sub(a!, b!) },
   { op: 'Mul', inputs: [{ shape: [2, 3] }, { shape: [2, 3] }], f: ([a, b]) => G.mul(a!, b!) },
-  { op: 'Mul', label: 'scalar operand', inputs: [{ shape: [2, 3] }, { shape: [] }], f: ([a, b]) => G.mul(a!, b!) },
+  {
+    op: 'Mul',
+    label: 'scalar operand',
+    inputs: [{ shape: [2, 3] }, { shape: [] }],
+    f: ([a, b]) => G.mul(a!, b!),
+  },
   {
     op: 'Div',
     inputs: [{ shape: [2, 3] }, { shape: [3], sample: awayFromZero }],
@@ -93,18 +107,32 @@ const CASES: readonly Case[] = [
   },
   {
     op: 'Pow',
-    inputs: [{ shape: [2, 3], sample: positive }, { shape: [2, 3], sample: uniform(-2, 2) }],
+    inputs: [
+      { shape: [2, 3], sample: positive },
+      { shape: [2, 3], sample: uniform(-2, 2) },
+    ],
     f: ([x, p]) => G.pow(x!, p!),
   },
-  { op: 'Pow', label: 'constant exponent', inputs: [{ shape: [2, 3], sample: positive }], f: ([x]) => G.pow(x!, 3) },
+  {
+    op: 'Pow',
+    label: 'constant exponent',
+    inputs: [{ shape: [2, 3], sample: positive }],
+    f: ([x]) => G.pow(x!, 3),
+  },
   {
     op: 'Max',
-    inputs: [{ shape: [2, 3], sample: lattice(0) }, { shape: [3], sample: lattice(0.5) }],
+    inputs: [
+      { shape: [2, 3], sample: lattice(0) },
+      { shape: [3], sample: lattice(0.5) },
+    ],
     f: ([a, b]) => G.maximum(a!, b!),
   },
   {
     op: 'Min',
-    inputs: [{ shape: [2, 3], sample: lattice(0) }, { shape: [3], sample: lattice(0.5) }],
+    inputs: [
+      { shape: [2, 3], sample: lattice(0) },
+      { shape: [3], sample: lattice(0.5) },
+    ],
     f: ([a, b]) => G.minimum(a!, b!),
   },
   {
@@ -120,7 +148,12 @@ const CASES: readonly Case[] = [
   { op: 'Tanh', inputs: [{ shape: [2, 3], sample: uniform(-1.5, 1.5) }], f: ([x]) => G.tanh(x!) },
   { op: 'Sigmoid', inputs: [{ shape: [2, 3], sample: uniform(-2, 2) }], f: ([x]) => G.sigmoid(x!) },
   // ONNX Runtime's CPU provider implements Erf for float32 only.
-  { op: 'Erf', dtype: 'float32', inputs: [{ shape: [2, 3], sample: uniform(-1.5, 1.5) }], f: ([x]) => G.erf(x!) },
+  {
+    op: 'Erf',
+    dtype: 'float32',
+    inputs: [{ shape: [2, 3], sample: uniform(-1.5, 1.5) }],
+    f: ([x]) => G.erf(x!),
+  },
   { op: 'Sqrt', inputs: [{ shape: [2, 3], sample: positive }], f: ([x]) => G.sqrt(x!) },
   { op: 'Abs', inputs: [{ shape: [2, 3], sample: kinkFree }], f: ([x]) => G.abs(x!) },
   { op: 'Relu', inputs: [{ shape: [2, 3], sample: kinkFree }], f: ([x]) => G.relu(x!) },
@@ -149,7 +182,12 @@ const CASES: readonly Case[] = [
 
   // Reductions.
   { op: 'ReduceSum', inputs: [{ shape: [2, 3, 2] }], f: ([x]) => G.sum(x!, [1]) },
-  { op: 'ReduceSum', label: 'keepdims', inputs: [{ shape: [2, 3, 2] }], f: ([x]) => G.sum(x!, [0, -1], true) },
+  {
+    op: 'ReduceSum',
+    label: 'keepdims',
+    inputs: [{ shape: [2, 3, 2] }],
+    f: ([x]) => G.sum(x!, [0, -1], true),
+  },
   { op: 'ReduceMean', inputs: [{ shape: [2, 3, 2] }], f: ([x]) => G.mean(x!, [-1]) },
   {
     op: 'ReduceMean',
@@ -227,7 +265,8 @@ const CASES: readonly Case[] = [
   {
     op: 'SliceGrad',
     inputs: [{ shape: [2, 2] }, { shape: [3, 5] }],
-    f: ([g, x]) => x!.graph.apply(G.SliceGradOp, [g!, x!], { axes: [0, 1], starts: [1, -4], ends: [3, -2] })[0]!,
+    f: ([g, x]) =>
+      x!.graph.apply(G.SliceGradOp, [g!, x!], { axes: [0, 1], starts: [1, -4], ends: [3, -2] })[0]!,
   },
   {
     op: 'SliceGrad',
@@ -259,6 +298,13 @@ const CASES: readonly Case[] = [
     label: 'expandLike, symbolic reference of higher rank',
     inputs: [{ shape: [2, 1] }, { shape: ['batch', 2, 3] }],
     f: ([x, ref]) => G.expandLike(x!, ref!),
+  },
+  { op: 'CumSum', inputs: [{ shape: [2, 4] }], f: ([x]) => cumsum(x!, 1) },
+  {
+    op: 'CumSum',
+    label: 'reverse, symbolic axis',
+    inputs: [{ shape: ['batch', 2] }],
+    f: ([x]) => cumsum(x!, 0, true),
   },
   { op: 'Unsqueeze', inputs: [{ shape: [2, 3] }], f: ([x]) => G.unsqueeze(x!, [-1, 0]) },
   { op: 'Squeeze', inputs: [{ shape: [2, 1, 3, 1] }], f: ([x]) => G.squeeze(x!, [1, -1]) },
@@ -305,9 +351,17 @@ const EXEMPT: Readonly<Record<string, string>> = {
   Dropout: 'random; its gradient is checked against the forward mask below',
 };
 
-/** Cases whose second derivative is checked: d/dx sum(grad(sum(f(x)·R), x) · V) against differences of the gradient. */
+/**
+ * Cases whose second derivative is checked: d/dx of sum(grad(sum(f(x)·R), x)·V) against central
+ * differences of that first gradient.
+ */
 const SECOND_ORDER: readonly Case[] = [
-  { op: 'Mul', label: 'broadcast', inputs: [{ shape: [2, 3] }, { shape: [3] }], f: ([a, b]) => G.mul(a!, b!) },
+  {
+    op: 'Mul',
+    label: 'broadcast',
+    inputs: [{ shape: [2, 3] }, { shape: [3] }],
+    f: ([a, b]) => G.mul(a!, b!),
+  },
   {
     op: 'Div',
     inputs: [{ shape: [2, 3] }, { shape: [2, 3], sample: awayFromZero }],
@@ -315,7 +369,10 @@ const SECOND_ORDER: readonly Case[] = [
   },
   {
     op: 'Pow',
-    inputs: [{ shape: [2, 3], sample: positive }, { shape: [2, 3], sample: uniform(-2, 2) }],
+    inputs: [
+      { shape: [2, 3], sample: positive },
+      { shape: [2, 3], sample: uniform(-2, 2) },
+    ],
     f: ([x, p]) => G.pow(x!, p!),
   },
   { op: 'Tanh', inputs: [{ shape: [2, 3] }], f: ([x]) => G.tanh(x!) },
@@ -366,7 +423,12 @@ const SECOND_ORDER: readonly Case[] = [
     },
   },
   // The unused input's first gradient is ZerosLike, which the second pass reaches.
-  { op: 'ZerosLike', label: 'unused input', inputs: [{ shape: [2, 3] }, { shape: [3] }], f: ([x]) => G.mul(x!, x!) },
+  {
+    op: 'ZerosLike',
+    label: 'unused input',
+    inputs: [{ shape: [2, 3] }, { shape: [3] }],
+    f: ([x]) => G.mul(x!, x!),
+  },
 ];
 
 // ---- machinery ----
@@ -385,12 +447,17 @@ function concreteDims(shape: G.Shape, sizes: Readonly<Record<string, number>>): 
 }
 
 function randomFeed(dtype: FloatType, dims: readonly number[], sample: Sampler, rng: Rng): HostTensor {
-  const values = sample(rng, dims.reduce((a, b) => a * b, 1));
+  const size = dims.reduce((a, b) => a * b, 1);
+  const values = sample(rng, size);
   return { dtype, dims, data: dtype === 'float64' ? Float64Array.from(values) : Float32Array.from(values) };
 }
 
 /** Run-time dims of `y`: its static shape, or one forward run when some dimension is symbolic. */
-async function runtimeDims(y: G.Tensor, xs: readonly G.Tensor[], feeds: Record<string, HostTensor>): Promise<number[]> {
+async function runtimeDims(
+  y: G.Tensor,
+  xs: readonly G.Tensor[],
+  feeds: Record<string, HostTensor>,
+): Promise<number[]> {
   if (G.isStatic(y.shape)) return [...y.shape];
   const probe = await compile({ inputs: xs, outputs: { y }, session: SESSION });
   try {
@@ -425,23 +492,19 @@ async function check(c: Case, order: 1 | 2): Promise<void> {
   });
 
   const y = c.f(xs);
+  // Fed but not differentiated: the random weights R (and V) that make every element count.
   const fixed: G.Tensor[] = [];
-  const fixedLike = async (name: string, like: G.Tensor, dims: Promise<number[]>): Promise<G.Tensor> => {
+  const fixedLike = (name: string, like: G.Tensor, dims: readonly number[]): G.Tensor => {
     const t = G.input(g, name, like.dtype, like.shape);
-    feeds[name] = randomFeed(like.dtype as FloatType, await dims, uniform(-1, 1), rng);
+    feeds[name] = randomFeed(like.dtype as FloatType, dims, uniform(-1, 1), rng);
     fixed.push(t);
     return t;
   };
-  const xFeeds = { ...feeds };
-  const r = await fixedLike('r', y, runtimeDims(y, xs, xFeeds));
+  const r = fixedLike('r', y, await runtimeDims(y, xs, feeds));
   let loss = G.sum(G.mul(y, r));
   if (order === 2) {
     const first = G.grad(loss, xs);
-    const terms: G.Tensor[] = [];
-    for (const [i, x] of xs.entries()) {
-      const v = await fixedLike(`v${i}`, x, Promise.resolve([...xFeeds[`x${i}`]!.dims]));
-      terms.push(G.sum(G.mul(first[i]!, v)));
-    }
+    const terms = xs.map((x, i) => G.sum(G.mul(first[i]!, fixedLike(`v${i}`, x, feeds[`x${i}`]!.dims))));
     loss = terms.reduce((a, b) => G.add(a, b));
   }
   // Order 1: the op must be in f itself; order 2 may name an op that only the first gradient uses.
@@ -466,8 +529,9 @@ async function check(c: Case, order: 1 | 2): Promise<void> {
       const bad = worstMismatch(analytic.data as Float64Array, numeric, tol);
       if (bad) {
         assert.fail(
-          `${label}: d loss/d x${i}[${bad.index}] is ${bad.actual} by autodiff but ${bad.expected} by central ` +
-            `differences (h ${h}, atol ${tol.atol}, rtol ${tol.rtol}); case seed ${seed}, GRADCHECK_SEED=${BASE_SEED}\n` +
+          `${label}: d loss/d x${i}[${bad.index}] is ${bad.actual} by autodiff but ${bad.expected} by ` +
+            `central differences (h ${h}, atol ${tol.atol}, rtol ${tol.rtol}); ` +
+            `case seed ${seed}, GRADCHECK_SEED=${BASE_SEED}\n` +
             `  x${i}:      ${show(feed.data as Float64Array)}\n` +
             `  autodiff: ${show(analytic.data as Float64Array)}\n` +
             `  numeric:  ${show(numeric)}`,
@@ -486,7 +550,11 @@ describe('gradients: coverage', () => {
     const registered = G.registeredOps().map((op) => op.name);
     const covered = new Set([...CASES.map((c) => c.op), ...Object.keys(EXEMPT)]);
     const missing = registered.filter((name) => !covered.has(name));
-    assert.deepEqual(missing, [], `registered ops with neither a case in CASES nor a reason in EXEMPT: ${missing.join(', ')}`);
+    assert.deepEqual(
+      missing,
+      [],
+      `registered ops with neither a case in CASES nor a reason in EXEMPT: ${missing.join(', ')}`,
+    );
     const stale = [...covered].filter((name) => !registered.includes(name));
     assert.deepEqual(stale, [], `CASES or EXEMPT name ops that are not registered: ${stale.join(', ')}`);
     const both = CASES.map((c) => c.op).filter((name) => name in EXEMPT);
@@ -522,15 +590,24 @@ describe('gradients: ops that differences cannot check', () => {
       const gv = out.gx!.data as Float64Array;
       const kept = Array.from(yv, (v) => v !== 0);
       const nKept = kept.filter(Boolean).length;
-      assert.ok(nKept > 0 && nKept < kept.length, `Dropout kept ${nKept} of ${kept.length}: no mask to check`);
+      assert.ok(
+        nKept > 0 && nKept < kept.length,
+        `Dropout kept ${nKept} of ${kept.length}: no mask to check`,
+      );
       const scale = 1 / (1 - ratio);
       const at = `(case seed ${seed}, GRADCHECK_SEED=${BASE_SEED})`;
       kept.forEach((k, i) => {
         const xi = xs.data[i] as number;
         const ri = rs.data[i] as number;
-        assert.ok(!k || Math.abs(yv[i]! - xi * scale) <= 1e-12, `y[${i}] = ${yv[i]} but x·scale = ${xi * scale} ${at}`);
+        assert.ok(
+          !k || Math.abs(yv[i]! - xi * scale) <= 1e-12,
+          `y[${i}] = ${yv[i]} but x·scale = ${xi * scale} ${at}`,
+        );
         const want = k ? ri * scale : 0;
-        assert.ok(Math.abs(gv[i]! - want) <= 1e-12, `grad[${i}] = ${gv[i]} but mask·R/(1-ratio) = ${want} ${at}`);
+        assert.ok(
+          Math.abs(gv[i]! - want) <= 1e-12,
+          `grad[${i}] = ${gv[i]} but mask·R/(1-ratio) = ${want} ${at}`,
+        );
       });
     } finally {
       await fn.release();
@@ -550,10 +627,19 @@ describe('gradients: ops that differences cannot check', () => {
     const [gx] = G.grad(loss, [x]);
     const fn = await compile({ inputs: [x, r], outputs: { gx: gx! }, session: SESSION });
     try {
-      const xs = randomFeed('float64', [2, 3], (rr, n) => uniform(0.2, 0.8)(rr, n).map((v, i) => v + (i % 4)), rng);
+      const xs = randomFeed(
+        'float64',
+        [2, 3],
+        (rr, n) => uniform(0.2, 0.8)(rr, n).map((v, i) => v + (i % 4)),
+        rng,
+      );
       const rs = randomFeed('float64', [2, 3], uniform(-1, 1), rng);
       const out = await fn.run({ x: xs, r: rs });
-      assert.deepEqual(Array.from(out.gx!.data as Float64Array), Array.from(rs.data as Float64Array), `case seed ${seed}`);
+      assert.deepEqual(
+        Array.from(out.gx!.data as Float64Array),
+        Array.from(rs.data as Float64Array),
+        `case seed ${seed}`,
+      );
     } finally {
       await fn.release();
     }

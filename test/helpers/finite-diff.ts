@@ -98,14 +98,16 @@ export function worstMismatch(
   expected: ArrayLike<number>,
   tol: Tolerance,
 ): { index: number; actual: number; expected: number } | undefined {
-  if (actual.length !== expected.length) return { index: -1, actual: actual.length, expected: expected.length };
+  if (actual.length !== expected.length)
+    return { index: -1, actual: actual.length, expected: expected.length };
   let worst: { index: number; actual: number; expected: number; excess: number } | undefined;
   for (let i = 0; i < actual.length; i++) {
     const a = actual[i]!;
     const e = expected[i]!;
     const excess = Math.abs(a - e) - (tol.atol + tol.rtol * Math.max(Math.abs(a), Math.abs(e)));
     // NaN never passes.
-    if (!(excess <= 0) && (!worst || !(excess <= worst.excess))) worst = { index: i, actual: a, expected: e, excess };
+    if (!(excess <= 0) && (!worst || !(excess <= worst.excess)))
+      worst = { index: i, actual: a, expected: e, excess };
   }
   return worst && { index: worst.index, actual: worst.actual, expected: worst.expected };
 }

@@ -84,6 +84,8 @@ export const IdentityOp = defineOp({
 export const StopGradientOp = defineOp({
   name: 'StopGradient',
   infer: ([x]) => [{ dtype: x!.dtype, shape: x!.shape }],
+  // A rule that returns no cotangent: without one the engine would reject a gradient reaching this node.
+  vjp: () => [null],
   lower: lowerAs('Identity'),
 });
 

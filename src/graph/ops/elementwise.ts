@@ -203,8 +203,13 @@ export const AbsOp = defineOp({
   vjp: ({ inputs: [x] }, [g]) => [mul(g!, sign(x!))],
   lower: lowerAs('Abs'),
 });
-/** Sign has zero derivative almost everywhere: no rule, no cotangent. */
-export const SignOp = defineOp({ name: 'Sign', infer: floatUnaryType('Sign'), lower: lowerAs('Sign') });
+/** Zero derivative almost everywhere: the rule passes no cotangent (a second pass through Abs reaches it). */
+export const SignOp = defineOp({
+  name: 'Sign',
+  infer: floatUnaryType('Sign'),
+  vjp: () => [null],
+  lower: lowerAs('Sign'),
+});
 export const ReluOp = defineOp({
   name: 'Relu',
   infer: floatUnaryType('Relu'),

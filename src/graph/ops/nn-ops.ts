@@ -112,6 +112,8 @@ export const OneHotOp = defineOp<{ depth: number; dtype: DType }>({
     if (!(depth > 0)) fail('OneHot', `depth must be positive, got ${depth}`, inputs);
     return [{ dtype, shape: [...inputs[0]!.shape, depth] }];
   },
+  // Integer input: no cotangent, even when the indices were cast from a differentiated float.
+  vjp: () => [null],
   lower: (node, ctx) =>
     ctx.emit(
       'OneHot',

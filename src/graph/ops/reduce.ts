@@ -81,6 +81,8 @@ export const CountAlongOp = defineOp<{ axes: readonly number[] }>({
     if (!isFloat(x!.dtype)) fail('CountAlong', 'needs a float tensor', [x!]);
     return [{ dtype: x!.dtype, shape: [] }];
   },
+  // Depends on x's shape only: zero derivative (a second pass through a symbolic-axis mean reaches it).
+  vjp: () => [null],
   lower: (node, ctx) => {
     const x = node.inputs[0]!;
     const shape = ctx.fresh('shape');
@@ -118,6 +120,8 @@ export function sumToShape(g: Tensor, shape: Shape): Tensor {
 export const ZerosLikeOp = defineOp({
   name: 'ZerosLike',
   infer: ([x]) => [{ dtype: x!.dtype, shape: x!.shape }],
+  // Zero derivative (a second pass reaches it through the zero gradient of an unused input).
+  vjp: () => [null],
   lower: (node, ctx) => {
     const x = node.inputs[0]!;
     const shape = ctx.fresh('shape');

@@ -2,7 +2,7 @@
 // Targets with symbolic dimensions are taken at run time from a reference tensor ("...Like" forms).
 
 import { fail, type Tensor } from '../graph.js';
-import { formatShape, isStatic, normAxis, type Dim, type Shape } from '../shape.js';
+import { formatShape, isStatic, normAxis, sameShape, type Dim, type Shape } from '../shape.js';
 import { shapeOf } from './core.js';
 import { defineOp, lowerAs } from './registry.js';
 
@@ -272,7 +272,7 @@ export const ConcatOp = defineOp<{ axis: number }>({
       fail('Concat', 'gradient needs at most one piece of symbolic size along the axis', inputs);
     // Pieces before the symbolic one are addressed from the front, pieces after it from the back.
     const sym = sizes.findIndex((d) => typeof d === 'string');
-    return inputs.map((_, i) => {
+    const piece = (i: number): Tensor => {
       if (sym < 0 || i < sym) {
         const start = (sizes.slice(0, i) as number[]).reduce((a, b) => a + b, 0);
         return sliceAxis(g!, ax, start, start + (sizes[i] as number));
@@ -283,6 +283,11 @@ export const ConcatOp = defineOp<{ axis: number }>({
         return sliceAxis(g!, ax, start, after === 0 ? Infinity : -after);
       }
       return sliceAxis(g!, ax, -(after + (sizes[i] as number)), after === 0 ? Infinity : -after);
+    };
+    // A slice of the symbolic sum ("2+batch+1") gets a derived symbol; restate the piece's own shape.
+    return inputs.map((t, i) => {
+      const p = piece(i);
+      return sameShape(p.shape, t.shape) ? p : reshapeLike(p, t);
     });
   },
   lower: lowerAs('Concat', (n) => ({ axis: { kind: 'int', value: (n.attrs as { axis: number }).axis } })),
