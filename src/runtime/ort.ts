@@ -1,5 +1,6 @@
 // The one module that imports ONNX Runtime. Everything else speaks HostTensor.
 
+import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import type { DType, TypedArray } from '../graph/dtype.js';
 
@@ -33,10 +34,13 @@ export class OrtSession {
   private constructor(private readonly session: ort.InferenceSession) {}
 
   static async create(model: Uint8Array, opts: SessionOptions = {}): Promise<OrtSession> {
+    // ONNX Runtime's own default thread count ran a 1024^3 matmul at 103 GFLOP/s on a 2-core machine,
+    // against 183 GFLOP/s with the core count set explicitly.
     const session = await ort.InferenceSession.create(model, {
       graphOptimizationLevel: 'all',
       executionMode: 'sequential',
-      ...(opts.threads ? { intraOpNumThreads: opts.threads } : {}),
+      intraOpNumThreads: opts.threads ?? availableParallelism(),
+      interOpNumThreads: 1,
     });
     return new OrtSession(session);
   }
