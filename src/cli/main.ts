@@ -1,9 +1,14 @@
 // The plmkit command line.
 
 import { Command } from 'commander';
+import { registerFinetune } from './commands/finetune.js';
+import { registerPredict } from './commands/predict.js';
 
 const program = new Command();
 program.name('plmkit').description('Trustworthiness and efficiency of pre-trained language models, on ONNX Runtime');
+
+registerFinetune(program);
+registerPredict(program);
 
 const bench = program.command('bench').description('benchmarks that print one JSON object from one process');
 bench
@@ -15,4 +20,9 @@ bench
     process.stdout.write(`${JSON.stringify(await benchEngine(), null, 2)}\n`);
   });
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  process.stderr.write(`plmkit: ${(e as Error).message}\n`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,95 @@
+// A fine-tuned sequence classifier loaded from a Hugging Face model directory, compiled once for
+// inference, predicting and evaluating in batches sorted by length.
+
+import { softmax } from '../graph/ops/nn-ops.js';
+import { bindWeights, readPretrained, type PretrainedDir } from '../io/checkpoint.js';
+import type { Example } from '../io/data/index.js';
+import { loadTokenizer, type Tokenizer } from '../io/tokenizer/index.js';
+import { sequenceClassifier, textInputs } from '../nn/bert.js';
+import { ModelBuilder } from '../nn/builder.js';
+import { compile, type CompiledFunction } from '../runtime/compiled.js';
+import { collate, sequentialBatches, type Encoded } from './batching.js';
+import { encodeExamples, labelMapping } from './encode.js';
+import { classificationMetrics, type ClassificationMetrics } from './metrics.js';
+
+export interface Prediction {
+  readonly label: string;
+  readonly labelId: number;
+  readonly probs: number[];
+  readonly logits: number[];
+}
+
+export class TextClassifier {
+  private constructor(
+    readonly pre: PretrainedDir,
+    readonly tokenizer: Tokenizer,
+    private readonly fn: CompiledFunction,
+    private readonly withTypes: boolean,
+  ) {}
+
+  static async load(dir: string): Promise<TextClassifier> {
+    const pre = await readPretrained(dir);
+    const tokenizer = await loadTokenizer(dir);
+    const b = new ModelBuilder({ training: false });
+    const withTypes = pre.config.modelType === 'bert';
+    const x = textInputs(b, withTypes);
+    const { logits } = sequenceClassifier(b, x, pre.config);
+    // A classifier directory must hold its head: nothing may be initialised here.
+    const { values } = bindWeights(b, pre, 0, () => false);
+    const inputs = x.tokenTypeIds ? [x.inputIds, x.attentionMask, x.tokenTypeIds] : [x.inputIds, x.attentionMask];
+    const fn = await compile({ inputs, outputs: { logits, probs: softmax(logits, -1) }, frozen: values });
+    return new TextClassifier(pre, tokenizer, fn, withTypes);
+  }
+
+  get labelNames(): string[] {
+    const m = this.pre.hf.id2label;
+    return Array.from({ length: this.pre.config.numLabels }, (_, i) => m[String(i)] ?? `LABEL_${i}`);
+  }
+
+  async encode(examples: readonly Pick<Example, 'text' | 'textPair'>[], maxLength: number): Promise<Encoded[]> {
+    return encodeExamples(this.tokenizer, examples.map((e) => ({ ...e, label: 0 })), maxLength);
+  }
+
+  /** Predictions in input order. */
+  async predict(
+    examples: readonly Pick<Example, 'text' | 'textPair'>[],
+    opts: { batchSize?: number; maxLength?: number } = {},
+  ): Promise<Prediction[]> {
+    const enc = await this.encode(examples, opts.maxLength ?? 512);
+    const n = this.pre.config.numLabels;
+    const out: Prediction[] = new Array(enc.length);
+    const pad = this.tokenizer.padId ?? 0;
+    const names = this.labelNames;
+    for (const idx of sequentialBatches(enc, opts.batchSize ?? 64)) {
+      const feeds = collate(enc, idx, pad, { withTypes: this.withTypes, withLabels: false }).feeds;
+      const r = await this.fn.run(feeds);
+      const logits = r['logits']!.data as Float32Array;
+      const probs = r['probs']!.data as Float32Array;
+      idx.forEach((ix, row) => {
+        const l = Array.from(logits.subarray(row * n, (row + 1) * n));
+        const p = Array.from(probs.subarray(row * n, (row + 1) * n));
+        const labelId = p.indexOf(Math.max(...p));
+        out[ix] = { label: names[labelId]!, labelId, probs: p, logits: l };
+      });
+    }
+    return out;
+  }
+
+  /** Accuracy and macro-F1 on labelled examples whose label names are `dataLabelNames`. */
+  async evaluate(
+    examples: readonly Example[],
+    dataLabelNames: readonly string[],
+    opts: { batchSize?: number; maxLength?: number } = {},
+  ): Promise<ClassificationMetrics> {
+    const toModel = labelMapping(this.pre.hf.id2label, dataLabelNames);
+    const preds = await this.predict(examples, opts);
+    return classificationMetrics(
+      examples.map((e) => toModel(e.label)),
+      preds.map((p) => p.labelId),
+    );
+  }
+
+  async release(): Promise<void> {
+    await this.fn.release();
+  }
+}

@@ -1,0 +1,223 @@
+// Fine-tuning a sequence classifier: one compiled training step, evaluation each epoch, best-or-last
+// model export, and a resumable run directory:
+//   OUT/checkpoint/{state.safetensors, trainer_state.json}  latest state, replaced atomically
+//   OUT/best/ or OUT/last/                                   Hugging Face model directory
+//   OUT/log.jsonl, OUT/metrics.json                          per-step and per-epoch records
+
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { input } from '../graph/ops/core.js';
+import type { Tensor } from '../graph/graph.js';
+import { completeDir, replaceDir } from '../io/atomic-dir.js';
+import { readSafetensors, tensorToFloat32, writeFileAtomic, writeSafetensors } from '../io/safetensors.js';
+import { classificationLoss, sequenceClassifier, textInputs } from '../nn/bert.js';
+import { ModelBuilder } from '../nn/builder.js';
+import type { ModelConfig } from '../nn/config.js';
+import { compile, type CompiledFunction } from '../runtime/compiled.js';
+import { learningRate } from '../runtime/schedule.js';
+import { TrainStep, type TrainState } from '../runtime/train-step.js';
+import { JsonlLog } from '../report/jsonl-log.js';
+import { progress } from '../report/progress.js';
+import { collate, epochBatches, sequentialBatches, type Encoded } from './batching.js';
+import { classificationMetrics, type ClassificationMetrics } from './metrics.js';
+
+export interface FinetuneOptions {
+  readonly config: ModelConfig;
+  /** Values for every parameter of the classifier (from a checkpoint, or freshly initialised). */
+  readonly initial: ReadonlyMap<string, Float32Array>;
+  readonly train: readonly Encoded[];
+  readonly dev: readonly Encoded[];
+  readonly padId: number;
+  /** Feed token_type_ids (BERT). */
+  readonly withTypes: boolean;
+  readonly outDir: string;
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly lr: number;
+  readonly warmupRatio: number;
+  readonly weightDecay: number;
+  readonly clipNorm: number;
+  readonly seed: number;
+  readonly keep: 'best' | 'last';
+  /** Which parameters train (default: all). */
+  readonly trainable?: (name: string) => boolean;
+  /** Save the latest state every this many steps (and at each epoch's end). */
+  readonly checkpointEvery?: number;
+  /** Writes a Hugging Face model directory for the given values. */
+  readonly exportModel: (dir: string, values: ReadonlyMap<string, Float32Array>) => Promise<void>;
+  /** Stop after this many steps of this invocation (for tests of resuming). */
+  readonly stopAfterSteps?: number;
+  readonly quiet?: boolean;
+}
+
+export interface EpochRecord extends ClassificationMetrics {
+  readonly epoch: number;
+  readonly step: number;
+  readonly trainLoss: number;
+}
+
+export interface FinetuneResult {
+  readonly history: readonly EpochRecord[];
+  readonly best: EpochRecord | undefined;
+  readonly completed: boolean;
+  readonly steps: number;
+}
+
+interface TrainerState {
+  step: number;
+  history: EpochRecord[];
+}
+
+function classifierGraph(cfg: ModelConfig, training: boolean, seed: number, withTypes: boolean) {
+  const b = new ModelBuilder({ training, dropoutSeed: seed });
+  const x = textInputs(b, withTypes);
+  const out = sequenceClassifier(b, x, cfg);
+  const inputs: Tensor[] = x.tokenTypeIds ? [x.inputIds, x.attentionMask, x.tokenTypeIds] : [x.inputIds, x.attentionMask];
+  return { b, x, out, inputs };
+}
+
+/** Logits for every example, in input order, through an inference function that takes the trained values. */
+export async function predictLogits(
+  fn: CompiledFunction,
+  examples: readonly Encoded[],
+  feedsFor: (indices: number[]) => Record<string, import('../runtime/ort.js').HostTensor>,
+  batchSize: number,
+  numLabels: number,
+): Promise<Float32Array> {
+  const logits = new Float32Array(examples.length * numLabels);
+  for (const idx of sequentialBatches(examples, batchSize)) {
+    const out = (await fn.run(feedsFor(idx)))['logits']!.data as Float32Array;
+    idx.forEach((ix, r) => logits.set(out.subarray(r * numLabels, (r + 1) * numLabels), ix * numLabels));
+  }
+  return logits;
+}
+
+export function argmaxRows(logits: Float32Array, cols: number): number[] {
+  const out: number[] = [];
+  for (let r = 0; r < logits.length / cols; r++) {
+    let best = 0;
+    for (let c = 1; c < cols; c++) if (logits[r * cols + c]! > logits[r * cols + best]!) best = c;
+    out.push(best);
+  }
+  return out;
+}
+
+export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
+  const cfg = o.config;
+  const trainG = classifierGraph(cfg, true, o.seed, o.withTypes);
+  const labels = input(trainG.b.graph, 'labels', 'int64', ['batch']);
+  const loss = classificationLoss(trainG.out.logits, labels);
+  const isTrainable = o.trainable ?? (() => true);
+  const trainable = [...trainG.b.params].filter(([n]) => isTrainable(n)).map(([, p]) => p.tensor);
+  const frozen = new Map([...o.initial].filter(([n]) => !isTrainable(n)));
+  if (trainable.length === 0) throw new Error('no parameter is trainable');
+  const step = await TrainStep.create({
+    graph: trainG.b.graph,
+    loss,
+    trainable,
+    frozen,
+    batch: [...trainG.inputs, labels],
+    optimizer: { kind: 'adamw', weightDecay: o.weightDecay },
+    clipNorm: o.clipNorm,
+  });
+
+  const evalG = classifierGraph(cfg, false, o.seed, o.withTypes);
+  const evalTrainable = [...evalG.b.params].filter(([n]) => isTrainable(n)).map(([, p]) => p.tensor);
+  const evalFn = await compile({ inputs: [...evalG.inputs, ...evalTrainable], outputs: { logits: evalG.out.logits }, frozen });
+
+  const batchesPerEpoch = Math.ceil(o.train.length / o.batchSize);
+  const total = batchesPerEpoch * o.epochs;
+  const schedule = { kind: 'linear', warmupSteps: Math.round(o.warmupRatio * total), totalSteps: total } as const;
+  const log = new JsonlLog(join(o.outDir, 'log.jsonl'));
+  const ckptDir = join(o.outDir, 'checkpoint');
+
+  // Resume from the latest complete checkpoint, if any.
+  let state: TrainState = step.initState(o.initial);
+  let trainer: TrainerState = { step: 0, history: [] };
+  const found = await completeDir(ckptDir);
+  if (found) {
+    trainer = JSON.parse(await readFile(join(found, 'trainer_state.json'), 'utf8')) as TrainerState;
+    const saved = await readSafetensors(join(found, 'state.safetensors'));
+    const get = (k: string) => {
+      const t = saved.tensors.get(k);
+      if (!t) throw new Error(`${found}/state.safetensors lacks "${k}": the run directory belongs to another model`);
+      return tensorToFloat32(t, k);
+    };
+    for (const k of state.params.keys()) state.params.set(k, get(`param:${k}`));
+    for (const k of state.slots.keys()) state.slots.set(k, get(`slot:${k}`));
+    state.step = trainer.step;
+    await log.write({ event: 'resume', step: trainer.step });
+  }
+
+  const saveCheckpoint = async () => {
+    await replaceDir(ckptDir, async (tmp) => {
+      const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
+      for (const [k, v] of state.params) tensors.set(`param:${k}`, { shape: [v.length], data: v });
+      for (const [k, v] of state.slots) tensors.set(`slot:${k}`, { shape: [v.length], data: v });
+      await writeSafetensors(join(tmp, 'state.safetensors'), tensors);
+      await writeFile(join(tmp, 'trainer_state.json'), JSON.stringify(trainer));
+    });
+  };
+  const currentValues = () => new Map([...o.initial, ...state.params]);
+  const evalFeeds = (examples: readonly Encoded[]) => (idx: number[]) => {
+    const f = collate(examples, idx, o.padId, { withTypes: o.withTypes, withLabels: false }).feeds;
+    for (const [k, v] of state.params) f[k] = { dtype: 'float32', dims: step.shapes.get(k)!, data: v };
+    return f;
+  };
+
+  const bar = o.quiet ? undefined : progress('train', total);
+  let ranThisCall = 0;
+  let lossSum = 0;
+  let lossCount = 0;
+  let tokens = 0;
+  const t0 = Date.now();
+  try {
+    while (trainer.step < total) {
+      const epoch = Math.floor(trainer.step / batchesPerEpoch);
+      const batches = epochBatches(o.train, o.batchSize, o.seed, epoch);
+      for (let bi = trainer.step - epoch * batchesPerEpoch; bi < batches.length; bi++) {
+        if (o.stopAfterSteps !== undefined && ranThisCall >= o.stopAfterSteps) {
+          await saveCheckpoint();
+          return { history: trainer.history, best: bestOf(trainer.history), completed: false, steps: trainer.step };
+        }
+        const batch = collate(o.train, batches[bi]!, o.padId, { withTypes: o.withTypes, withLabels: true });
+        const r = await step.run(state, batch.feeds, learningRate(o.lr, trainer.step, schedule));
+        trainer.step = r.step;
+        ranThisCall++;
+        lossSum += r.loss;
+        lossCount++;
+        tokens += batch.tokens;
+        bar?.update(trainer.step, { loss: r.loss, tokensPerS: (tokens * 1000) / (Date.now() - t0) });
+        if (trainer.step % 50 === 0) await log.write({ event: 'step', step: trainer.step, loss: r.loss, grad_norm: r.gradNorm });
+        if (o.checkpointEvery && trainer.step % o.checkpointEvery === 0) await saveCheckpoint();
+      }
+      // End of epoch: evaluate, record, export.
+      const logits = await predictLogits(evalFn, o.dev, evalFeeds(o.dev), o.batchSize * 2, cfg.numLabels);
+      const m = classificationMetrics(
+        o.dev.map((e) => e.label),
+        argmaxRows(logits, cfg.numLabels),
+      );
+      const rec: EpochRecord = { epoch: epoch + 1, step: trainer.step, trainLoss: lossSum / Math.max(1, lossCount), ...m };
+      lossSum = 0;
+      lossCount = 0;
+      const prevBest = bestOf(trainer.history);
+      trainer.history.push(rec);
+      await log.write({ event: 'eval', ...rec });
+      if (!o.quiet) process.stderr.write(`\nepoch ${rec.epoch}: dev accuracy ${(m.accuracy * 100).toFixed(2)}, macro-F1 ${(m.macroF1 * 100).toFixed(2)}\n`);
+      if (o.keep === 'best' && (!prevBest || rec.accuracy > prevBest.accuracy))
+        await replaceDir(join(o.outDir, 'best'), (tmp) => o.exportModel(tmp, currentValues()));
+      await saveCheckpoint();
+    }
+  } finally {
+    bar?.stop();
+    await Promise.all([step.release(), evalFn.release()]);
+  }
+  if (o.keep === 'last') await replaceDir(join(o.outDir, 'last'), (tmp) => o.exportModel(tmp, currentValues()));
+  const result = { history: trainer.history, best: bestOf(trainer.history), completed: true, steps: trainer.step };
+  await writeFileAtomic(join(o.outDir, 'metrics.json'), [Buffer.from(JSON.stringify(result, null, 2) + '\n')]);
+  return result;
+}
+
+function bestOf(h: readonly EpochRecord[]): EpochRecord | undefined {
+  return h.reduce<EpochRecord | undefined>((b, r) => (!b || r.accuracy > b.accuracy ? r : b), undefined);
+}

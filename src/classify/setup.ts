@@ -1,0 +1,88 @@
+// Preparing a fine-tuning run from a model directory and a data set: configuration, initial weights
+// (from the checkpoint, or fresh for a from-scratch baseline), the tokenizer, and the exporter.
+
+import { bindWeights, readPretrained, savePretrained } from '../io/checkpoint.js';
+import { loadDataset, shuffle, type LoadResult } from '../io/data/index.js';
+import { loadTokenizer, saveTokenizer, type Tokenizer } from '../io/tokenizer/index.js';
+import { sequenceClassifier, textInputs } from '../nn/bert.js';
+import { ModelBuilder } from '../nn/builder.js';
+import type { ModelConfig } from '../nn/config.js';
+import type { Encoded } from './batching.js';
+import { encodeExamples } from './encode.js';
+
+export interface RunSetup {
+  readonly config: ModelConfig;
+  readonly initial: Map<string, Float32Array>;
+  readonly tokenizer: Tokenizer;
+  readonly labelNames: string[];
+  readonly train: Encoded[];
+  readonly dev: Encoded[];
+  /** Parameters that were freshly initialised (the new head; everything when from scratch). */
+  readonly initialised: readonly string[];
+  readonly exportModel: (dir: string, values: ReadonlyMap<string, Float32Array>) => Promise<void>;
+}
+
+export interface SetupOptions {
+  readonly model: string;
+  readonly data: string;
+  readonly trainSplit?: 'train' | 'dev' | 'test';
+  readonly evalSplit?: 'train' | 'dev' | 'test';
+  readonly dataDir?: string;
+  readonly skipBadRows?: boolean;
+  readonly maxLength: number;
+  readonly seed: number;
+  /** Ignore the checkpoint's weights (a from-scratch baseline with the same architecture and tokenizer). */
+  readonly fromScratch?: boolean;
+  /** Use at most this many training examples (after a seeded shuffle), for quick runs. */
+  readonly limitTrain?: number;
+}
+
+export async function setupRun(o: SetupOptions): Promise<RunSetup> {
+  const pre = await readPretrained(o.model);
+  const tokenizer = await loadTokenizer(o.model);
+  const dataOpts = { ...(o.dataDir ? { dataDir: o.dataDir } : {}), ...(o.skipBadRows ? { skipBadRows: true } : {}) };
+  const train: LoadResult = await loadDataset(o.data, { ...dataOpts, split: o.trainSplit ?? 'train' });
+  const dev: LoadResult = await loadDataset(o.data, { ...dataOpts, split: o.evalSplit ?? 'dev' });
+  const labelNames = train.labelNames;
+  const config: ModelConfig = { ...pre.config, numLabels: labelNames.length };
+  const b = new ModelBuilder({ training: false });
+  sequenceClassifier(b, textInputs(b, config.modelType === 'bert'), config);
+  let initial: Map<string, Float32Array>;
+  let initialised: string[];
+  if (o.fromScratch) {
+    initial = b.initialValues(o.seed);
+    initialised = [...initial.keys()];
+  } else {
+    // A head trained for another label set is replaced by a fresh one.
+    const headFits = pre.config.numLabels === labelNames.length;
+    const bound = bindWeights(b, { ...pre, config }, o.seed, (n) => /^(classifier|bert\.pooler)\./.test(n));
+    initial = bound.values;
+    initialised = [...bound.initialised];
+    if (!headFits) {
+      const fresh = b.initialValues(o.seed);
+      for (const n of initial.keys())
+        if (/^classifier\./.test(n)) {
+          initial.set(n, fresh.get(n)!);
+          if (!initialised.includes(n)) initialised.push(n);
+        }
+    }
+  }
+  let trainExamples = train.examples;
+  if (o.limitTrain !== undefined && o.limitTrain < trainExamples.length) {
+    trainExamples = shuffle(trainExamples, o.seed).slice(0, o.limitTrain);
+  }
+  const id2label = Object.fromEntries(labelNames.map((n, i) => [String(i), n]));
+  return {
+    config,
+    initial,
+    tokenizer,
+    labelNames,
+    train: await encodeExamples(tokenizer, trainExamples, o.maxLength),
+    dev: await encodeExamples(tokenizer, dev.examples, o.maxLength),
+    initialised,
+    exportModel: async (dir, values) => {
+      await savePretrained(dir, b, config, values, { hfBase: { id2label } });
+      await saveTokenizer(tokenizer, dir);
+    },
+  };
+}

@@ -1,0 +1,111 @@
+// `plmkit finetune`: fine-tune a sequence classifier on a data set; options from flags or a JSON config.
+
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { finetune } from '../../classify/finetune.js';
+import { setupRun } from '../../classify/setup.js';
+import { writeFileAtomic } from '../../io/safetensors.js';
+import { DEFAULT_MODEL } from '../default-model.js';
+
+export const FinetuneArgs = z.strictObject({
+  model: z.string().default(DEFAULT_MODEL),
+  data: z.string(),
+  dataDir: z.string().optional(),
+  trainSplit: z.enum(['train', 'dev', 'test']).default('train'),
+  evalSplit: z.enum(['train', 'dev', 'test']).default('dev'),
+  skipBadRows: z.boolean().default(false),
+  out: z.string(),
+  epochs: z.number().int().positive().default(3),
+  batchSize: z.number().int().positive().default(32),
+  lr: z.number().positive().default(5e-5),
+  warmupRatio: z.number().min(0).max(1).default(0.1),
+  weightDecay: z.number().min(0).default(0.01),
+  clipNorm: z.number().positive().default(1),
+  maxLength: z.number().int().positive().default(128),
+  seed: z.number().int().default(42),
+  keep: z.enum(['best', 'last']).default('best'),
+  fromScratch: z.boolean().default(false),
+  limitTrain: z.number().int().positive().optional(),
+  checkpointEvery: z.number().int().positive().default(500),
+});
+export type FinetuneArgs = z.infer<typeof FinetuneArgs>;
+
+const num = (v: string) => Number(v);
+
+export function registerFinetune(program: Command): void {
+  program
+    .command('finetune')
+    .description('fine-tune a BERT/RoBERTa sequence classifier; writes OUT/best (or OUT/last), metrics.json, log.jsonl')
+    .option('--config <file>', 'JSON file with any of these options (flags override it)')
+    .option('--model <dir>', 'Hugging Face model directory (default: the bundled model)')
+    .option('--data <name-or-file>', 'registered data set name, or a .jsonl/.csv/.tsv file')
+    .option('--data-dir <dir>', 'where data sets are looked up first (also PLMKIT_DATA_DIR)')
+    .option('--train-split <split>', 'train | dev | test')
+    .option('--eval-split <split>', 'train | dev | test')
+    .option('--skip-bad-rows', 'skip malformed rows (reported) instead of stopping')
+    .option('--out <dir>', 'run directory (resumed if it holds a checkpoint)')
+    .option('--epochs <n>', 'epochs', num)
+    .option('--batch-size <n>', 'batch size', num)
+    .option('--lr <x>', 'peak learning rate (AdamW, linear warmup and decay)', num)
+    .option('--warmup-ratio <x>', 'share of steps for warmup', num)
+    .option('--weight-decay <x>', 'decoupled weight decay', num)
+    .option('--clip-norm <x>', 'global gradient-norm clip', num)
+    .option('--max-length <n>', 'tokens per example after truncation', num)
+    .option('--seed <n>', 'seed for initialisation, shuffling and dropout', num)
+    .option('--keep <which>', 'best | last')
+    .option('--from-scratch', "random initialisation with the model's architecture and tokenizer")
+    .option('--limit-train <n>', 'use only this many training examples', num)
+    .option('--checkpoint-every <n>', 'steps between checkpoints', num)
+    .action(async (flags: Record<string, unknown>) => {
+      const { config, ...rest } = flags;
+      const fromFile = config ? (JSON.parse(await readFile(String(config), 'utf8')) as Record<string, unknown>) : {};
+      const parsed = FinetuneArgs.safeParse({ ...fromFile, ...rest });
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        throw new Error(`${config ? `${String(config)}: ` : ''}option "${issue.path.join('.')}": ${issue.message}`);
+      }
+      await runFinetune(parsed.data);
+    });
+}
+
+export async function runFinetune(a: FinetuneArgs): Promise<void> {
+  const setup = await setupRun({
+    model: a.model,
+    data: a.data,
+    trainSplit: a.trainSplit,
+    evalSplit: a.evalSplit,
+    ...(a.dataDir ? { dataDir: a.dataDir } : {}),
+    skipBadRows: a.skipBadRows,
+    maxLength: a.maxLength,
+    seed: a.seed,
+    fromScratch: a.fromScratch,
+    ...(a.limitTrain ? { limitTrain: a.limitTrain } : {}),
+  });
+  await writeFileAtomic(join(a.out, 'run.json'), [Buffer.from(JSON.stringify(a, null, 2) + '\n')]);
+  process.stderr.write(
+    `finetune: ${setup.train.length} train / ${setup.dev.length} eval examples, labels ${setup.labelNames.join(', ')}, ` +
+      `${setup.initialised.length} parameter tensors freshly initialised\n`,
+  );
+  const result = await finetune({
+    config: setup.config,
+    initial: setup.initial,
+    train: setup.train,
+    dev: setup.dev,
+    padId: setup.tokenizer.padId ?? 0,
+    withTypes: setup.config.modelType === 'bert',
+    outDir: a.out,
+    epochs: a.epochs,
+    batchSize: a.batchSize,
+    lr: a.lr,
+    warmupRatio: a.warmupRatio,
+    weightDecay: a.weightDecay,
+    clipNorm: a.clipNorm,
+    seed: a.seed,
+    keep: a.keep,
+    checkpointEvery: a.checkpointEvery,
+    exportModel: setup.exportModel,
+  });
+  process.stdout.write(`${JSON.stringify({ best: result.best, out: a.out })}\n`);
+}

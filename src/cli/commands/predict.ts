@@ -1,0 +1,44 @@
+// `plmkit predict` and `plmkit eval`: batch inference with a classifier directory.
+
+import type { Command } from 'commander';
+import { TextClassifier } from '../../classify/classifier.js';
+import { loadDataset, readExamplesFile } from '../../io/data/index.js';
+import { DEFAULT_MODEL } from '../default-model.js';
+
+const num = (v: string) => Number(v);
+
+export function registerPredict(program: Command): void {
+  program
+    .command('predict')
+    .description('one JSON object per input row, in order: label, probs, logits')
+    .requiredOption('--data <file>', '.jsonl (text, text_pair?), .csv or .tsv file; labels are not needed')
+    .option('--model <dir>', 'classifier directory', DEFAULT_MODEL)
+    .option('--batch-size <n>', 'rows per batch', num, 64)
+    .option('--max-length <n>', 'tokens per row after truncation', num, 512)
+    .option('--json', 'JSON Lines output (the only format)', true)
+    .action(async (o: { data: string; model: string; batchSize: number; maxLength: number }) => {
+      const clf = await TextClassifier.load(o.model);
+      const { examples } = await readExamplesFile(o.data, { requireLabel: false });
+      const preds = await clf.predict(examples, { batchSize: o.batchSize, maxLength: o.maxLength });
+      for (const p of preds) process.stdout.write(`${JSON.stringify(p)}\n`);
+      await clf.release();
+    });
+
+  program
+    .command('eval')
+    .description('accuracy and macro-F1 of a classifier on a data set split or file')
+    .requiredOption('--data <name-or-file>', 'registered data set name, or a labelled file')
+    .option('--model <dir>', 'classifier directory', DEFAULT_MODEL)
+    .option('--split <split>', 'split of a registered data set', 'dev')
+    .option('--data-dir <dir>', 'where data sets are looked up first')
+    .option('--batch-size <n>', 'rows per batch', num, 64)
+    .option('--max-length <n>', 'tokens per row after truncation', num, 512)
+    .option('--json', 'JSON output (the only format)', true)
+    .action(async (o: { data: string; model: string; split: 'train' | 'dev' | 'test'; dataDir?: string; batchSize: number; maxLength: number }) => {
+      const clf = await TextClassifier.load(o.model);
+      const data = await loadDataset(o.data, { split: o.split, ...(o.dataDir ? { dataDir: o.dataDir } : {}) });
+      const m = await clf.evaluate(data.examples, data.labelNames, { batchSize: o.batchSize, maxLength: o.maxLength });
+      process.stdout.write(`${JSON.stringify({ model: o.model, data: data.source, accuracy: m.accuracy, macro_f1: m.macroF1, count: m.count })}\n`);
+      await clf.release();
+    });
+}
