@@ -132,7 +132,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const ckptDir = join(o.outDir, 'checkpoint');
 
   // Resume from the latest complete checkpoint, if any.
-  let state: TrainState = step.initState(o.initial);
+  const state: TrainState = step.initState(o.initial);
   let trainer: TrainerState = { step: 0, history: [] };
   const found = await completeDir(ckptDir);
   if (found) {
