@@ -1,0 +1,316 @@
+// Loading and saving tokenizer directories in the Hugging Face layout.
+//
+// Loading (`loadTokenizer(dir)`), first match wins:
+//   1. tokenizer.json                 (any model the `tokenizers` library serializes; BERT and RoBERTa tested)
+//   2. vocab.json + merges.txt        -> byte-level BPE, RoBERTa conventions (see hf-json.ts)
+//   3. vocab.txt                      -> WordPiece, BERT conventions (uncased unless do_lower_case is false)
+// plus, when present, tokenizer_config.json (do_lower_case, strip_accents, tokenize_chinese_chars,
+// add_prefix_space, trim_offsets, model_max_length, padding_side, truncation_side, special tokens) and
+// special_tokens_map.json (special tokens the config does not name).
+//
+// Saving (`saveTokenizer(tok, dir)`) writes tokenizer.json (serialized by the `tokenizers` library itself),
+// tokenizer_config.json, special_tokens_map.json, and the slow-tokenizer vocabulary (vocab.txt for WordPiece,
+// vocab.json + merges.txt for BPE), so that transformers' `AutoTokenizer.from_pretrained(dir)` loads it.
+// Every file is written atomically: a temporary file in the same directory, then a rename.
+
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import {
+  type AddedTokenJson,
+  type SpecialTokenValue,
+  SPECIAL_TOKEN_ROLES,
+  type TokenizerConfigJson,
+  type TokenizerJson,
+  TokenizerFileError,
+  byteLevelBpeTokenizerJson,
+  parseMergesTxt,
+  parseVocabJson,
+  parseVocabTxt,
+  specialTokenContent,
+  wordPieceTokenizerJson,
+} from './hf-json.js';
+import { Tokenizer } from './tokenizer.js';
+
+export const TOKENIZER_FILE = 'tokenizer.json';
+export const TOKENIZER_CONFIG_FILE = 'tokenizer_config.json';
+export const SPECIAL_TOKENS_MAP_FILE = 'special_tokens_map.json';
+export const WORDPIECE_VOCAB_FILE = 'vocab.txt';
+export const BPE_VOCAB_FILE = 'vocab.json';
+export const BPE_MERGES_FILE = 'merges.txt';
+
+async function readOptional(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+function parseJsonObject(text: string, file: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new TokenizerFileError(`invalid JSON (${(e as Error).message})`, file);
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v))
+    throw new TokenizerFileError('expected a JSON object', file);
+  return v as Record<string, unknown>;
+}
+
+/** Reads tokenizer_config.json and special_tokens_map.json (the config wins where both name a token). */
+export async function readTokenizerConfig(dir: string): Promise<TokenizerConfigJson> {
+  const cfgPath = join(dir, TOKENIZER_CONFIG_FILE);
+  const mapPath = join(dir, SPECIAL_TOKENS_MAP_FILE);
+  const cfgText = await readOptional(cfgPath);
+  const mapText = await readOptional(mapPath);
+  const config: TokenizerConfigJson = cfgText === undefined ? {} : parseJsonObject(cfgText, cfgPath);
+  if (mapText !== undefined) {
+    const map = parseJsonObject(mapText, mapPath);
+    for (const [k, v] of Object.entries(map))
+      if (config[k] === undefined || config[k] === null) config[k] = v;
+  }
+  for (const key of [
+    'do_lower_case',
+    'add_prefix_space',
+    'trim_offsets',
+    'tokenize_chinese_chars',
+  ] as const) {
+    if (config[key] !== undefined && typeof config[key] !== 'boolean') {
+      throw new TokenizerFileError(`"${key}" must be a boolean`, cfgPath);
+    }
+  }
+  if (config.model_max_length !== undefined && typeof config.model_max_length !== 'number') {
+    throw new TokenizerFileError('"model_max_length" must be a number', cfgPath);
+  }
+  return config;
+}
+
+function roleNames(config: TokenizerConfigJson): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const role of SPECIAL_TOKEN_ROLES) {
+    const v = specialTokenContent(config[`${role}_token`]);
+    if (v !== undefined) out[role] = v;
+  }
+  return out;
+}
+
+function additional(config: TokenizerConfigJson): string[] {
+  return (config.additional_special_tokens ?? [])
+    .map(specialTokenContent)
+    .filter((t): t is string => t !== undefined);
+}
+
+export interface LoadTokenizerOptions {
+  /** Values that replace (or add to) tokenizer_config.json's, e.g. `{ do_lower_case: false }`. */
+  config?: TokenizerConfigJson;
+}
+
+/** Loads a tokenizer directory (see the top of this file for the files it looks for). */
+export async function loadTokenizer(dir: string, options: LoadTokenizerOptions = {}): Promise<Tokenizer> {
+  const config: TokenizerConfigJson = { ...(await readTokenizerConfig(dir)), ...options.config };
+
+  const tokPath = join(dir, TOKENIZER_FILE);
+  const tokText = await readOptional(tokPath);
+  if (tokText !== undefined) {
+    const json = parseJsonObject(tokText, tokPath);
+    if (json['model'] === null || typeof json['model'] !== 'object') {
+      throw new TokenizerFileError('no "model" object', tokPath);
+    }
+    try {
+      return await Tokenizer.fromJson(json as TokenizerJson, config);
+    } catch (e) {
+      throw e instanceof TokenizerFileError ? new TokenizerFileError(e.message, tokPath) : e;
+    }
+  }
+
+  const vocabJsonPath = join(dir, BPE_VOCAB_FILE);
+  const mergesPath = join(dir, BPE_MERGES_FILE);
+  const vocabJson = await readOptional(vocabJsonPath);
+  const merges = await readOptional(mergesPath);
+  if (vocabJson !== undefined && merges !== undefined) {
+    const json = byteLevelBpeTokenizerJson(
+      parseVocabJson(vocabJson, vocabJsonPath),
+      parseMergesTxt(merges, mergesPath),
+      {
+        addPrefixSpace: config.add_prefix_space ?? false,
+        trimOffsets: config.trim_offsets ?? true,
+        specialTokens: roleNames(config),
+        additionalSpecialTokens: additional(config),
+      },
+    );
+    return Tokenizer.fromJson(json, config);
+  }
+
+  const vocabTxtPath = join(dir, WORDPIECE_VOCAB_FILE);
+  const vocabTxt = await readOptional(vocabTxtPath);
+  if (vocabTxt !== undefined) {
+    // BERT has no bos/eos roles.
+    const names = Object.fromEntries(
+      Object.entries(roleNames(config)).filter(([role]) => role !== 'bos' && role !== 'eos'),
+    );
+    const json = wordPieceTokenizerJson(parseVocabTxt(vocabTxt, vocabTxtPath), {
+      lowercase: config.do_lower_case ?? true,
+      stripAccents: config.strip_accents ?? null,
+      handleChineseChars: config.tokenize_chinese_chars ?? true,
+      specialTokens: names,
+      additionalSpecialTokens: additional(config),
+    });
+    return Tokenizer.fromJson(json, config);
+  }
+
+  throw new TokenizerFileError(
+    `no tokenizer found: expected ${TOKENIZER_FILE}, ${BPE_VOCAB_FILE} + ${BPE_MERGES_FILE}, or ${WORDPIECE_VOCAB_FILE}`,
+    dir,
+  );
+}
+
+function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+/** Writes `data` to `path` atomically: a temporary file in the same directory, fsynced, then renamed over. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const tmp = tempPathFor(path);
+  const fh = await open(tmp, 'wx');
+  try {
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+}
+
+function vocabInIdOrder(vocab: Record<string, number>, file: string): string[] {
+  const entries = Object.entries(vocab).sort((a, b) => a[1] - b[1]);
+  entries.forEach(([token, id], i) => {
+    if (id !== i) {
+      throw new TokenizerFileError(
+        `cannot write: vocabulary ids are not 0..${entries.length - 1} (token ${JSON.stringify(token)} has id ${id})`,
+        file,
+      );
+    }
+  });
+  return entries.map(([token]) => token);
+}
+
+function addedTokenEntry(t: AddedTokenJson): Omit<AddedTokenJson, 'id'> {
+  return {
+    content: t.content,
+    lstrip: t.lstrip,
+    normalized: t.normalized,
+    rstrip: t.rstrip,
+    single_word: t.single_word,
+    special: t.special,
+  };
+}
+
+/** tokenizer_config.json contents for a tokenizer (its loaded config, updated to describe what is saved). */
+export function tokenizerConfigFor(tok: Tokenizer): TokenizerConfigJson {
+  const cfg: TokenizerConfigJson = { ...tok.config };
+  delete cfg['tokenizer_file'];
+  delete cfg['vocab_file'];
+  delete cfg['merges_file'];
+  const norm = tok.json.normalizer;
+  const pre = tok.json.pre_tokenizer;
+  const post = tok.json.post_processor;
+  if (norm?.type === 'BertNormalizer') {
+    cfg.do_lower_case = norm['lowercase'] === true;
+    cfg.strip_accents = typeof norm['strip_accents'] === 'boolean' ? norm['strip_accents'] : null;
+    cfg.tokenize_chinese_chars = norm['handle_chinese_chars'] !== false;
+  }
+  if (pre?.type === 'ByteLevel') {
+    cfg.add_prefix_space = pre['add_prefix_space'] === true;
+    if (post?.type === 'RobertaProcessing') cfg.trim_offsets = post['trim_offsets'] !== false;
+    cfg['errors'] ??= 'replace';
+  }
+  for (const role of SPECIAL_TOKEN_ROLES) {
+    const name = tok.specialTokens[role];
+    if (name !== undefined) cfg[`${role}_token`] = name;
+  }
+  cfg.added_tokens_decoder = Object.fromEntries(
+    tok.addedTokens.map((t) => [String(t.id), addedTokenEntry(t)]),
+  );
+  if (tok.modelMaxLength !== undefined) cfg.model_max_length = tok.modelMaxLength;
+  cfg.clean_up_tokenization_spaces ??= tok.kind === 'wordpiece';
+  cfg.tokenizer_class ??=
+    tok.kind === 'wordpiece' && norm?.type === 'BertNormalizer'
+      ? 'BertTokenizer'
+      : tok.kind === 'bpe' && pre?.type === 'ByteLevel' && post?.type === 'RobertaProcessing'
+        ? 'RobertaTokenizer'
+        : 'PreTrainedTokenizerFast';
+  return cfg;
+}
+
+/** special_tokens_map.json contents: each role's token as an AddedToken dict (plain string when not added). */
+export function specialTokensMapFor(tok: Tokenizer): Record<string, SpecialTokenValue | SpecialTokenValue[]> {
+  const byContent = new Map(tok.addedTokens.map((t) => [t.content, t]));
+  const value = (content: string): SpecialTokenValue => {
+    const t = byContent.get(content);
+    if (t === undefined) return content;
+    return {
+      content: t.content,
+      lstrip: t.lstrip,
+      normalized: t.normalized,
+      rstrip: t.rstrip,
+      single_word: t.single_word,
+    };
+  };
+  const map: Record<string, SpecialTokenValue | SpecialTokenValue[]> = {};
+  for (const role of SPECIAL_TOKEN_ROLES) {
+    const name = tok.specialTokens[role];
+    if (name !== undefined) map[`${role}_token`] = value(name);
+  }
+  const extra = additional(tok.config);
+  if (extra.length > 0) map['additional_special_tokens'] = extra.map(value);
+  return map;
+}
+
+/**
+ * Saves a tokenizer directory loadable by `loadTokenizer` and by transformers' `AutoTokenizer.from_pretrained`:
+ * tokenizer.json, tokenizer_config.json, special_tokens_map.json, and vocab.txt (WordPiece) or vocab.json +
+ * merges.txt (BPE). Returns the paths written.
+ */
+export async function saveTokenizer(tok: Tokenizer, dir: string): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  const written: string[] = [];
+  const write = async (name: string, data: string): Promise<void> => {
+    const path = join(dir, name);
+    await writeFileAtomic(path, data);
+    written.push(path);
+  };
+  const model = tok.json.model;
+  const vocab = model.vocab as Record<string, number> | undefined;
+  if (tok.kind === 'wordpiece' && vocab !== undefined) {
+    const tokens = vocabInIdOrder(vocab, join(dir, WORDPIECE_VOCAB_FILE));
+    await write(WORDPIECE_VOCAB_FILE, tokens.join('\n') + '\n');
+  } else if (tok.kind === 'bpe' && vocab !== undefined) {
+    const ordered = Object.fromEntries(Object.entries(vocab).sort((a, b) => a[1] - b[1]));
+    await write(BPE_VOCAB_FILE, JSON.stringify(ordered));
+    const merges = (model.merges ?? []).map((m) => (typeof m === 'string' ? m : m.join(' ')));
+    await write(BPE_MERGES_FILE, ['#version: 0.2', ...merges].join('\n') + '\n');
+  }
+
+  const tokPath = join(dir, TOKENIZER_FILE);
+  const tmp = tempPathFor(tokPath);
+  try {
+    await tok.writeTokenizerJson(tmp);
+    await rename(tmp, tokPath);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+  written.push(tokPath);
+
+  await write(SPECIAL_TOKENS_MAP_FILE, JSON.stringify(specialTokensMapFor(tok), null, 2) + '\n');
+  await write(TOKENIZER_CONFIG_FILE, JSON.stringify(tokenizerConfigFor(tok), null, 2) + '\n');
+  return written;
+}
