@@ -4,12 +4,12 @@
 //   OUT/best/ or OUT/last/                                   Hugging Face model directory
 //   OUT/log.jsonl, OUT/metrics.json                          per-step and per-epoch records
 
-import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { input } from '../graph/ops/core.js';
 import type { Tensor } from '../graph/graph.js';
-import { completeDir, replaceDir } from '../io/atomic-dir.js';
-import { readSafetensors, tensorToFloat32, writeFileAtomic, writeSafetensors } from '../io/safetensors.js';
+import { replaceDir } from '../io/atomic-dir.js';
+import { writeFileAtomic } from '../io/safetensors.js';
+import { loadTrainState, saveTrainState } from '../runtime/train-state-io.js';
 import { classificationLoss, sequenceClassifier, textInputs } from '../nn/bert.js';
 import { ModelBuilder } from '../nn/builder.js';
 import type { ModelConfig } from '../nn/config.js';
@@ -61,11 +61,6 @@ export interface FinetuneResult {
   readonly best: EpochRecord | undefined;
   readonly completed: boolean;
   readonly steps: number;
-}
-
-interface TrainerState {
-  step: number;
-  history: EpochRecord[];
 }
 
 function classifierGraph(cfg: ModelConfig, training: boolean, seed: number, withTypes: boolean) {
@@ -133,31 +128,13 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
 
   // Resume from the latest complete checkpoint, if any.
   const state: TrainState = step.initState(o.initial);
-  let trainer: TrainerState = { step: 0, history: [] };
-  const found = await completeDir(ckptDir);
-  if (found) {
-    trainer = JSON.parse(await readFile(join(found, 'trainer_state.json'), 'utf8')) as TrainerState;
-    const saved = await readSafetensors(join(found, 'state.safetensors'));
-    const get = (k: string) => {
-      const t = saved.tensors.get(k);
-      if (!t) throw new Error(`${found}/state.safetensors lacks "${k}": the run directory belongs to another model`);
-      return tensorToFloat32(t, k);
-    };
-    for (const k of state.params.keys()) state.params.set(k, get(`param:${k}`));
-    for (const k of state.slots.keys()) state.slots.set(k, get(`slot:${k}`));
-    state.step = trainer.step;
-    await log.write({ event: 'resume', step: trainer.step });
-  }
-
-  const saveCheckpoint = async () => {
-    await replaceDir(ckptDir, async (tmp) => {
-      const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
-      for (const [k, v] of state.params) tensors.set(`param:${k}`, { shape: [v.length], data: v });
-      for (const [k, v] of state.slots) tensors.set(`slot:${k}`, { shape: [v.length], data: v });
-      await writeSafetensors(join(tmp, 'state.safetensors'), tensors);
-      await writeFile(join(tmp, 'trainer_state.json'), JSON.stringify(trainer));
-    });
-  };
+  // The epoch's running loss is saved too, so a resumed epoch reports the same mean.
+  const saved = await loadTrainState<{ history: EpochRecord[]; lossSum: number; lossCount: number }>(ckptDir, state);
+  const history = saved?.history ?? [];
+  let lossSum = saved?.lossSum ?? 0;
+  let lossCount = saved?.lossCount ?? 0;
+  if (state.step > 0) await log.write({ event: 'resume', step: state.step });
+  const saveCheckpoint = () => saveTrainState(ckptDir, state, { history, lossSum, lossCount });
   const currentValues = () => new Map([...o.initial, ...state.params]);
   const evalFeeds = (examples: readonly Encoded[]) => (idx: number[]) => {
     const f = collate(examples, idx, o.padId, { withTypes: o.withTypes, withLabels: false }).feeds;
@@ -167,29 +144,26 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
 
   const bar = o.quiet ? undefined : progress('train', total);
   let ranThisCall = 0;
-  let lossSum = 0;
-  let lossCount = 0;
   let tokens = 0;
   const t0 = Date.now();
   try {
-    while (trainer.step < total) {
-      const epoch = Math.floor(trainer.step / batchesPerEpoch);
+    while (state.step < total) {
+      const epoch = Math.floor(state.step / batchesPerEpoch);
       const batches = epochBatches(o.train, o.batchSize, o.seed, epoch);
-      for (let bi = trainer.step - epoch * batchesPerEpoch; bi < batches.length; bi++) {
+      for (let bi = state.step - epoch * batchesPerEpoch; bi < batches.length; bi++) {
         if (o.stopAfterSteps !== undefined && ranThisCall >= o.stopAfterSteps) {
           await saveCheckpoint();
-          return { history: trainer.history, best: bestOf(trainer.history), completed: false, steps: trainer.step };
+          return { history, best: bestOf(history), completed: false, steps: state.step };
         }
         const batch = collate(o.train, batches[bi]!, o.padId, { withTypes: o.withTypes, withLabels: true });
-        const r = await step.run(state, batch.feeds, learningRate(o.lr, trainer.step, schedule));
-        trainer.step = r.step;
+        const r = await step.run(state, batch.feeds, learningRate(o.lr, state.step, schedule));
         ranThisCall++;
         lossSum += r.loss;
         lossCount++;
         tokens += batch.tokens;
-        bar?.update(trainer.step, { loss: r.loss, tokensPerS: (tokens * 1000) / (Date.now() - t0) });
-        if (trainer.step % 50 === 0) await log.write({ event: 'step', step: trainer.step, loss: r.loss, grad_norm: r.gradNorm });
-        if (o.checkpointEvery && trainer.step % o.checkpointEvery === 0) await saveCheckpoint();
+        bar?.update(state.step, { loss: r.loss, tokensPerS: (tokens * 1000) / (Date.now() - t0) });
+        if (state.step % 50 === 0) await log.write({ event: 'step', step: state.step, loss: r.loss, grad_norm: r.gradNorm });
+        if (o.checkpointEvery && state.step % o.checkpointEvery === 0) await saveCheckpoint();
       }
       // End of epoch: evaluate, record, export.
       const logits = await predictLogits(evalFn, o.dev, evalFeeds(o.dev), o.batchSize * 2, cfg.numLabels);
@@ -197,11 +171,11 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
         o.dev.map((e) => e.label),
         argmaxRows(logits, cfg.numLabels),
       );
-      const rec: EpochRecord = { epoch: epoch + 1, step: trainer.step, trainLoss: lossSum / Math.max(1, lossCount), ...m };
+      const rec: EpochRecord = { epoch: epoch + 1, step: state.step, trainLoss: lossSum / Math.max(1, lossCount), ...m };
       lossSum = 0;
       lossCount = 0;
-      const prevBest = bestOf(trainer.history);
-      trainer.history.push(rec);
+      const prevBest = bestOf(history);
+      history.push(rec);
       await log.write({ event: 'eval', ...rec });
       if (!o.quiet) process.stderr.write(`\nepoch ${rec.epoch}: dev accuracy ${(m.accuracy * 100).toFixed(2)}, macro-F1 ${(m.macroF1 * 100).toFixed(2)}\n`);
       if (o.keep === 'best' && (!prevBest || rec.accuracy > prevBest.accuracy))
@@ -213,7 +187,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
     await Promise.all([step.release(), evalFn.release()]);
   }
   if (o.keep === 'last') await replaceDir(join(o.outDir, 'last'), (tmp) => o.exportModel(tmp, currentValues()));
-  const result = { history: trainer.history, best: bestOf(trainer.history), completed: true, steps: trainer.step };
+  const result = { history, best: bestOf(history), completed: true, steps: state.step };
   await writeFileAtomic(join(o.outDir, 'metrics.json'), [Buffer.from(JSON.stringify(result, null, 2) + '\n')]);
   return result;
 }

@@ -53,19 +53,12 @@ export async function setupRun(o: SetupOptions): Promise<RunSetup> {
     initial = b.initialValues(o.seed);
     initialised = [...initial.keys()];
   } else {
-    // A head trained for another label set is replaced by a fresh one.
+    // A head trained for another label set is left out of the checkpoint and initialised fresh.
     const headFits = pre.config.numLabels === labelNames.length;
-    const bound = bindWeights(b, { ...pre, config }, o.seed, (n) => /^(classifier|bert\.pooler)\./.test(n));
+    const tensors = headFits ? pre.tensors : new Map([...pre.tensors].filter(([k]) => !/^classifier\./.test(k)));
+    const bound = bindWeights(b, { ...pre, tensors, config }, o.seed, (n) => /^(classifier|bert\.pooler)\./.test(n));
     initial = bound.values;
     initialised = [...bound.initialised];
-    if (!headFits) {
-      const fresh = b.initialValues(o.seed);
-      for (const n of initial.keys())
-        if (/^classifier\./.test(n)) {
-          initial.set(n, fresh.get(n)!);
-          if (!initialised.includes(n)) initialised.push(n);
-        }
-    }
   }
   let trainExamples = train.examples;
   if (o.limitTrain !== undefined && o.limitTrain < trainExamples.length) {
