@@ -1,7 +1,8 @@
 // Preparing a fine-tuning run from a model directory and a data set: configuration, initial weights
 // (from the checkpoint, or fresh for a from-scratch baseline), the tokenizer, and the exporter.
 
-import { bindWeights, readPretrained, savePretrained } from '../io/checkpoint.js';
+import { bindWeights, modelConfigFromHf, readPretrained, savePretrained } from '../io/checkpoint.js';
+import { loadHfConfig } from '../io/hf-config.js';
 import { loadDataset, shuffle, type LoadResult } from '../io/data/index.js';
 import { loadTokenizer, saveTokenizer, type Tokenizer } from '../io/tokenizer/index.js';
 import { sequenceClassifier, textInputs } from '../nn/bert.js';
@@ -38,13 +39,17 @@ export interface SetupOptions {
 }
 
 export async function setupRun(o: SetupOptions): Promise<RunSetup> {
-  const pre = await readPretrained(o.model);
+  // From scratch only the architecture (config.json) and the tokenizer are taken from the directory.
+  const pre = o.fromScratch
+    ? { dir: o.model, hf: await loadHfConfig(o.model), tensors: new Map(), files: [] }
+    : await readPretrained(o.model);
+  const preConfig = o.fromScratch ? modelConfigFromHf(pre.hf) : (pre as Awaited<ReturnType<typeof readPretrained>>).config;
   const tokenizer = await loadTokenizer(o.model);
   const dataOpts = { ...(o.dataDir ? { dataDir: o.dataDir } : {}), ...(o.skipBadRows ? { skipBadRows: true } : {}) };
   const train: LoadResult = await loadDataset(o.data, { ...dataOpts, split: o.trainSplit ?? 'train' });
   const dev: LoadResult = await loadDataset(o.data, { ...dataOpts, split: o.evalSplit ?? 'dev' });
   const labelNames = train.labelNames;
-  const config: ModelConfig = { ...pre.config, numLabels: labelNames.length };
+  const config: ModelConfig = { ...preConfig, numLabels: labelNames.length };
   const b = new ModelBuilder({ training: false });
   sequenceClassifier(b, textInputs(b, config.modelType === 'bert'), config);
   let initial: Map<string, Float32Array>;
@@ -54,7 +59,7 @@ export async function setupRun(o: SetupOptions): Promise<RunSetup> {
     initialised = [...initial.keys()];
   } else {
     // A head trained for another label set is left out of the checkpoint and initialised fresh.
-    const headFits = pre.config.numLabels === labelNames.length;
+    const headFits = preConfig.numLabels === labelNames.length;
     const tensors = headFits ? pre.tensors : new Map([...pre.tensors].filter(([k]) => !/^classifier\./.test(k)));
     const bound = bindWeights(b, { ...pre, tensors, config }, o.seed, (n) => /^(classifier|bert\.pooler)\./.test(n));
     initial = bound.values;

@@ -3,12 +3,14 @@
 import { Command } from 'commander';
 import { registerFinetune } from './commands/finetune.js';
 import { registerPredict } from './commands/predict.js';
+import { registerPretrain } from './commands/pretrain.js';
 
 const program = new Command();
 program.name('plmkit').description('Trustworthiness and efficiency of pre-trained language models, on ONNX Runtime');
 
 registerFinetune(program);
 registerPredict(program);
+registerPretrain(program);
 
 const bench = program.command('bench').description('benchmarks that print one JSON object from one process');
 bench
@@ -18,6 +20,16 @@ bench
   .action(async () => {
     const { benchEngine } = await import('../../bench/engine.js');
     process.stdout.write(`${JSON.stringify(await benchEngine(), null, 2)}\n`);
+  });
+
+bench
+  .command('finetune')
+  .description('BERT-mini fine-tuning steps on sst2 batches (batch 32, max length 64)')
+  .option('--data <name>', 'data set', 'sst2')
+  .option('--json', 'print JSON (the only format so far)', true)
+  .action(async (o: { data: string }) => {
+    const { benchFinetune } = await import('../../bench/finetune.js');
+    process.stdout.write(`${JSON.stringify(await benchFinetune(o.data), null, 2)}\n`);
   });
 
 try {

@@ -49,7 +49,9 @@ export function hfConfigFromModel(cfg: ModelConfig, base: Readonly<Record<string
   return {
     ...base,
     model_type: cfg.modelType,
-    architectures: [cfg.modelType === 'bert' ? 'BertForSequenceClassification' : 'RobertaForSequenceClassification'],
+    architectures: (base['architectures'] as string[] | undefined) ?? [
+      cfg.modelType === 'bert' ? 'BertForSequenceClassification' : 'RobertaForSequenceClassification',
+    ],
     vocab_size: cfg.vocabSize,
     max_position_embeddings: cfg.maxPositions,
     type_vocab_size: cfg.typeVocabSize,

@@ -1,6 +1,6 @@
 // `plmkit finetune`: fine-tune a sequence classifier on a data set; options from flags or a JSON config.
 
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
@@ -83,6 +83,7 @@ export async function runFinetune(a: FinetuneArgs): Promise<void> {
     fromScratch: a.fromScratch,
     ...(a.limitTrain ? { limitTrain: a.limitTrain } : {}),
   });
+  await mkdir(a.out, { recursive: true });
   await writeFileAtomic(join(a.out, 'run.json'), [Buffer.from(JSON.stringify(a, null, 2) + '\n')]);
   process.stderr.write(
     `finetune: ${setup.train.length} train / ${setup.dev.length} eval examples, labels ${setup.labelNames.join(', ')}, ` +

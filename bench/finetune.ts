@@ -1,0 +1,58 @@
+// `plmkit bench finetune`: BERT-mini fine-tuning steps on real sst2 batches (batch 32, max length 64,
+// grouped by length, padded to the longest row), from the bundled tokenizer and a random initialisation.
+
+import { collate, epochBatches } from '../src/classify/batching.js';
+import { encodeExamples } from '../src/classify/encode.js';
+import { input } from '../src/graph/index.js';
+import { loadDataset } from '../src/io/data/index.js';
+import { loadTokenizer } from '../src/io/tokenizer/index.js';
+import { BERT_MINI, classificationLoss, sequenceClassifier, textInputs } from '../src/nn/bert.js';
+import { ModelBuilder } from '../src/nn/builder.js';
+import { TrainStep } from '../src/runtime/train-step.js';
+import { DEFAULT_MODEL } from '../src/cli/default-model.js';
+import { peakRssMb } from './timing.js';
+
+export async function benchFinetune(data = 'sst2', steps = 40): Promise<Record<string, unknown>> {
+  const tok = await loadTokenizer(DEFAULT_MODEL);
+  const { examples } = await loadDataset(data, { split: 'train', limit: 32 * (steps + 5) * 4 });
+  const enc = await encodeExamples(tok, examples, 64);
+  const b = new ModelBuilder({ training: true, dropoutSeed: 0 });
+  const x = textInputs(b, true);
+  const labels = input(b.graph, 'labels', 'int64', ['batch']);
+  const loss = classificationLoss(sequenceClassifier(b, x, BERT_MINI).logits, labels);
+  const step = await TrainStep.create({
+    graph: b.graph,
+    loss,
+    trainable: [...b.params.values()].map((p) => p.tensor),
+    batch: [x.inputIds, x.attentionMask, x.tokenTypeIds!, labels],
+    optimizer: { kind: 'adamw', weightDecay: 0.01 },
+    clipNorm: 1,
+  });
+  const state = step.initState(b.initialValues(0));
+  const batches = epochBatches(enc, 32, 0, 0).slice(0, steps + 5);
+  let ms = 0;
+  let tokens = 0;
+  let padded = 0;
+  for (let i = 0; i < batches.length; i++) {
+    const batch = collate(enc, batches[i]!, tok.padId ?? 0, { withTypes: true, withLabels: true });
+    const t0 = performance.now();
+    await step.run(state, batch.feeds, 5e-5);
+    if (i < 5) continue; // warm-up
+    ms += performance.now() - t0;
+    tokens += batch.tokens;
+    padded += batch.feeds['input_ids']!.data.length;
+  }
+  await step.release();
+  const measured = batches.length - 5;
+  return {
+    model: 'bert-mini',
+    data,
+    batch: 32,
+    max_length: 64,
+    tokens_per_s: (tokens * 1000) / ms,
+    padded_tokens_per_s: (padded * 1000) / ms,
+    ms_per_step: ms / measured,
+    mean_padded_seq: padded / measured / 32,
+    peak_rss_mb: peakRssMb(),
+  };
+}

@@ -1,0 +1,168 @@
+// `plmkit pretrain-corpus` and `plmkit pretrain`: masked-language-model pretraining.
+
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { bindWeights, readPretrained, savePretrained } from '../../io/checkpoint.js';
+import { loadTokenizer, saveTokenizer } from '../../io/tokenizer/index.js';
+import { textInputs } from '../../nn/bert.js';
+import { ModelBuilder } from '../../nn/builder.js';
+import { BERT_MINI, type ModelConfig } from '../../nn/config.js';
+import { maskedLm, mlmInputs } from '../../nn/mlm.js';
+import { isHeldOut, readCorpus, trainSplitDocuments } from '../../pretrain/corpus.js';
+import { pretrain } from '../../pretrain/pretrain.js';
+import { writeTokenFile } from '../../pretrain/token-file.js';
+
+const num = (v: string) => Number(v);
+
+async function exists(p: string): Promise<boolean> {
+  return stat(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+export function registerPretrain(program: Command): void {
+  program
+    .command('pretrain-corpus')
+    .description('write the train splits of every registered data set (deduplicated) as OUT/train.txt and a hashed 0.5% as OUT/heldout.txt')
+    .requiredOption('--out <dir>', 'output directory')
+    .option('--data-dir <dir>', 'where data sets are looked up first')
+    .option('--heldout <fraction>', 'share of documents held out', num, 0.005)
+    .action(async (o: { out: string; dataDir?: string; heldout: number }) => {
+      await mkdir(o.out, { recursive: true });
+      const files = { train: join(o.out, 'train.txt'), heldout: join(o.out, 'heldout.txt') };
+      const streams = { train: createWriteStream(`${files.train}.tmp`), heldout: createWriteStream(`${files.heldout}.tmp`) };
+      const sources: Record<string, { documents: number; words: number; heldout: number }> = {};
+      for await (const [source, text] of trainSplitDocuments(o.dataDir)) {
+        const line = text.replace(/\s+/g, ' ').trim();
+        if (!line) continue;
+        const s = (sources[source] ??= { documents: 0, words: 0, heldout: 0 });
+        const held = isHeldOut(line, o.heldout);
+        if (held) s.heldout++;
+        else {
+          s.documents++;
+          s.words += line.split(' ').length;
+        }
+        const stream = held ? streams.heldout : streams.train;
+        if (!stream.write(line + '\n')) await new Promise<void>((r) => stream.once('drain', () => r()));
+      }
+      for (const [k, s] of Object.entries(streams)) {
+        await new Promise<void>((r) => s.end(() => r()));
+        await rename(`${files[k as 'train' | 'heldout']}.tmp`, files[k as 'train' | 'heldout']);
+      }
+      await writeFile(join(o.out, 'sources.json'), JSON.stringify(sources, null, 2) + '\n');
+      process.stdout.write(`${JSON.stringify(sources)}\n`);
+    });
+
+  program
+    .command('pretrain')
+    .description('masked-language-model pretraining (from scratch or continued); writes OUT/model, log.jsonl, checkpoints')
+    .requiredOption('--corpus <file>', 'training text: one document per line (.txt) or JSONL with "text"')
+    .option('--heldout <file>', 'held-out text for masked-token accuracy')
+    .option('--model <dir>', 'continue from this Hugging Face BERT checkpoint (its tokenizer too)')
+    .option('--tokenizer <dir>', 'tokenizer directory for a model trained from scratch')
+    .option('--arch <name>', 'architecture when training from scratch', 'bert-mini')
+    .requiredOption('--out <dir>', 'run directory (resumed if it holds a checkpoint)')
+    .option('--tokens <n>', 'training tokens to process', num, 30_000_000)
+    .option('--seq-len <n>', 'tokens per sequence, [CLS] and [SEP] included', num, 128)
+    .option('--batch-size <n>', 'sequences per step', num, 32)
+    .option('--lr <x>', 'peak learning rate', num, 5e-4)
+    .option('--warmup-ratio <x>', 'share of steps for warmup', num, 0.05)
+    .option('--weight-decay <x>', 'AdamW weight decay', num, 0.01)
+    .option('--seed <n>', 'seed', num, 0)
+    .option('--whole-word-mask', 'mask whole words')
+    .option('--checkpoint-every <n>', 'steps between checkpoints', num, 200)
+    .option('--eval-every <n>', 'steps between held-out evaluations', num, 500)
+    .option('--eval-blocks <n>', 'held-out sequences per evaluation', num, 256)
+    .action(async (o: PretrainArgs) => runPretrain(o));
+}
+
+interface PretrainArgs {
+  corpus: string;
+  heldout?: string;
+  model?: string;
+  tokenizer?: string;
+  arch: string;
+  out: string;
+  tokens: number;
+  seqLen: number;
+  batchSize: number;
+  lr: number;
+  warmupRatio: number;
+  weightDecay: number;
+  seed: number;
+  wholeWordMask?: boolean;
+  checkpointEvery: number;
+  evalEvery: number;
+  evalBlocks: number;
+}
+
+async function runPretrain(a: PretrainArgs): Promise<void> {
+  const tokDir = a.model ?? a.tokenizer;
+  if (!tokDir) throw new Error('give --model (to continue) or --tokenizer (to start from scratch)');
+  if (!a.model && a.arch !== 'bert-mini') throw new Error(`unknown --arch "${a.arch}" (supported: bert-mini)`);
+  const tok = await loadTokenizer(tokDir);
+  const [clsId, sepId, maskId] = [tok.clsId, tok.sepId, tok.maskId];
+  if (clsId === undefined || sepId === undefined || maskId === undefined)
+    throw new Error(`${tokDir}: the tokenizer lacks [CLS], [SEP] or [MASK]`);
+  const pre = a.model ? await readPretrained(a.model) : undefined;
+  const config: ModelConfig = pre ? pre.config : { ...BERT_MINI, vocabSize: tok.vocabSize };
+  if (config.modelType !== 'bert') throw new Error('pretraining supports BERT models');
+  const b = new ModelBuilder({ training: false });
+  maskedLm(b, mlmInputs(b, textInputs(b)), config);
+  const initial = pre
+    ? bindWeights(b, pre, a.seed, (n) => n.startsWith('cls.predictions.')).values
+    : b.initialValues(a.seed);
+
+  // Tokenize once into token files in the run directory.
+  await mkdir(join(a.out, 'tokens'), { recursive: true });
+  const trainTokens = join(a.out, 'tokens', 'train.u32');
+  const heldoutTokens = a.heldout ? join(a.out, 'tokens', 'heldout.u32') : undefined;
+  if (!(await exists(trainTokens))) {
+    process.stderr.write(`tokenizing ${a.corpus} ...\n`);
+    const s = await writeTokenFile(trainTokens, readCorpus(a.corpus), tok, sepId);
+    await writeFile(join(a.out, 'tokens', 'train.json'), JSON.stringify(s) + '\n');
+    process.stderr.write(`${s.documents} documents, ${s.tokens} tokens\n`);
+  }
+  if (heldoutTokens && !(await exists(heldoutTokens))) {
+    const s = await writeTokenFile(heldoutTokens, readCorpus(a.heldout!), tok, sepId);
+    await writeFile(join(a.out, 'tokens', 'heldout.json'), JSON.stringify(s) + '\n');
+  }
+  await writeFile(join(a.out, 'run.json'), JSON.stringify(a, null, 2) + '\n');
+  const specialIds = new Set(tok.specialIds);
+  const result = await pretrain({
+    config,
+    initial,
+    trainTokens,
+    ...(heldoutTokens ? { heldoutTokens } : {}),
+    outDir: a.out,
+    seqLen: a.seqLen,
+    batchSize: a.batchSize,
+    totalTokens: a.tokens,
+    lr: a.lr,
+    warmupRatio: a.warmupRatio,
+    weightDecay: a.weightDecay,
+    clipNorm: 1,
+    seed: a.seed,
+    masking: {
+      probability: 0.15,
+      maskId,
+      specialIds,
+      wholeWord: a.wholeWordMask ?? false,
+      isContinuation: (id) => (tok.idToToken(id) ?? '').startsWith('##'),
+    },
+    clsId,
+    sepId,
+    checkpointEvery: a.checkpointEvery,
+    evalEvery: a.evalEvery,
+    evalBlocks: a.evalBlocks,
+    exportModel: async (dir, values) => {
+      const all = new Map([...initial, ...values]);
+      await savePretrained(dir, b, config, all, { floatStorage: 'F16', hfBase: { architectures: ['BertForMaskedLM'] } });
+      await saveTokenizer(tok, dir);
+    },
+  });
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}

@@ -1,0 +1,223 @@
+// Masked-language-model pretraining from a token file: fixed-length blocks ([CLS] block [SEP]) in a
+// seeded order per epoch, BERT masking seeded per step (so a resumed run masks as the original would),
+// AdamW with warmup and linear decay, checkpoints, a loss log, held-out evaluation and export.
+
+import { join } from 'node:path';
+import { cast } from '../graph/ops/core.js';
+import { equal, mul } from '../graph/ops/elementwise.js';
+import { logSoftmax, oneHot } from '../graph/ops/nn-ops.js';
+import { max, sum } from '../graph/ops/reduce.js';
+import { textInputs } from '../nn/bert.js';
+import { ModelBuilder } from '../nn/builder.js';
+import type { ModelConfig } from '../nn/config.js';
+import { maskedLm, mlmInputs } from '../nn/mlm.js';
+import { compile, type CompiledFunction } from '../runtime/compiled.js';
+import type { HostTensor } from '../runtime/ort.js';
+import { deriveSeed, Rng } from '../runtime/random.js';
+import { learningRate } from '../runtime/schedule.js';
+import { loadTrainState, saveTrainState } from '../runtime/train-state-io.js';
+import { TrainStep, type TrainState } from '../runtime/train-step.js';
+import { JsonlLog } from '../report/jsonl-log.js';
+import { progress } from '../report/progress.js';
+import { maskRow, type MaskingOptions } from './masking.js';
+import { TokenFile } from './token-file.js';
+
+export interface PretrainOptions {
+  readonly config: ModelConfig;
+  readonly initial: ReadonlyMap<string, Float32Array>;
+  readonly trainTokens: string;
+  readonly heldoutTokens?: string;
+  readonly outDir: string;
+  readonly seqLen: number;
+  readonly batchSize: number;
+  /** Training tokens to process (sequence positions, special tokens included). */
+  readonly totalTokens: number;
+  readonly lr: number;
+  readonly warmupRatio: number;
+  readonly weightDecay: number;
+  readonly clipNorm: number;
+  readonly seed: number;
+  readonly masking: Omit<MaskingOptions, 'vocabSize'>;
+  readonly clsId: number;
+  readonly sepId: number;
+  readonly checkpointEvery: number;
+  readonly evalEvery: number;
+  /** Blocks of the held-out file used for evaluation. */
+  readonly evalBlocks: number;
+  readonly exportModel: (dir: string, values: ReadonlyMap<string, Float32Array>) => Promise<void>;
+  readonly stopAfterSteps?: number;
+  readonly quiet?: boolean;
+}
+
+export interface MlmBatch {
+  readonly feeds: Record<string, HostTensor>;
+  readonly masked: number;
+}
+
+/** [CLS] block [SEP] rows, masked; positions are flat indices into [batch * seq]. */
+export function mlmBatch(blocks: readonly Uint32Array[], o: Pick<PretrainOptions, 'clsId' | 'sepId'>, masking: MaskingOptions, rng: Rng): MlmBatch {
+  const seq = blocks[0]!.length + 2;
+  const n = blocks.length;
+  const ids = new BigInt64Array(n * seq);
+  const positions: bigint[] = [];
+  const labels: bigint[] = [];
+  blocks.forEach((block, r) => {
+    const row = [o.clsId, ...block, o.sepId];
+    const m = maskRow(row, masking, rng);
+    m.ids.forEach((id, j) => (ids[r * seq + j] = BigInt(id)));
+    m.positions.forEach((p, k) => {
+      positions.push(BigInt(r * seq + p));
+      labels.push(BigInt(m.labels[k]!));
+    });
+  });
+  return {
+    masked: positions.length,
+    feeds: {
+      input_ids: { dtype: 'int64', dims: [n, seq], data: ids },
+      attention_mask: { dtype: 'int64', dims: [n, seq], data: new BigInt64Array(n * seq).fill(1n) },
+      mlm_positions: { dtype: 'int64', dims: [positions.length], data: BigInt64Array.from(positions) },
+      mlm_labels: { dtype: 'int64', dims: [labels.length], data: BigInt64Array.from(labels) },
+    },
+  };
+}
+
+/** Inference graph for evaluation: per masked position, whether the argmax is right and log p(label). */
+export async function mlmEvalFunction(cfg: ModelConfig, frozenOrFed: { fed: boolean; values?: ReadonlyMap<string, Float32Array> }) {
+  const b = new ModelBuilder({ training: false });
+  const x = mlmInputs(b, textInputs(b));
+  const { logits } = maskedLm(b, x, cfg);
+  const logp = sum(mul(logSoftmax(logits, -1), oneHot(x.labels, cfg.vocabSize)), [-1]);
+  // The label's logit equals the row max exactly when the label is (one of) the argmax.
+  const best = sum(mul(logits, oneHot(x.labels, cfg.vocabSize)), [-1]);
+  const correct = cast(equal(best, max(logits, [-1])), 'float32');
+  const params = [...b.params.values()].map((p) => p.tensor);
+  const fn = await compile({
+    inputs: [x.inputIds, x.attentionMask, x.positions, x.labels, ...(frozenOrFed.fed ? params : [])],
+    outputs: { logp, correct },
+    ...(frozenOrFed.fed ? {} : { frozen: frozenOrFed.values! }),
+  });
+  return fn;
+}
+
+export interface MlmEval {
+  readonly maskedAccuracy: number;
+  /** exp of the mean negative log-likelihood of the masked tokens (15% masking, fixed seed). */
+  readonly maskedPerplexity: number;
+  readonly maskedTokens: number;
+}
+
+export async function evaluateMlm(
+  fn: CompiledFunction,
+  file: TokenFile,
+  o: Pick<PretrainOptions, 'clsId' | 'sepId' | 'seqLen' | 'batchSize' | 'evalBlocks'>,
+  masking: MaskingOptions,
+  extraFeeds: Record<string, HostTensor> = {},
+): Promise<MlmEval> {
+  const rng = new Rng(12345);
+  const blocks = Math.min(o.evalBlocks, file.blocks(o.seqLen - 2));
+  let correct = 0;
+  let nll = 0;
+  let count = 0;
+  for (let i = 0; i < blocks; i += o.batchSize) {
+    const rows = await Promise.all(
+      Array.from({ length: Math.min(o.batchSize, blocks - i) }, (_, k) => file.block(i + k, o.seqLen - 2)),
+    );
+    const batch = mlmBatch(rows, o, masking, rng);
+    const out = await fn.run({ ...batch.feeds, ...extraFeeds });
+    (out['correct']!.data as Float32Array).forEach((v) => (correct += v));
+    (out['logp']!.data as Float32Array).forEach((v) => (nll -= v));
+    count += batch.masked;
+  }
+  return { maskedAccuracy: correct / count, maskedPerplexity: Math.exp(nll / count), maskedTokens: count };
+}
+
+export interface PretrainResult {
+  readonly steps: number;
+  readonly tokens: number;
+  readonly completed: boolean;
+  readonly seconds: number;
+  readonly evals: readonly (MlmEval & { step: number })[];
+}
+
+export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
+  const cfg = o.config;
+  const masking: MaskingOptions = { ...o.masking, vocabSize: cfg.vocabSize };
+  const b = new ModelBuilder({ training: true, dropoutSeed: o.seed });
+  const x = mlmInputs(b, textInputs(b));
+  const { loss } = maskedLm(b, x, cfg);
+  const params = [...b.params.values()].map((p) => p.tensor);
+  const step = await TrainStep.create({
+    graph: b.graph,
+    loss,
+    trainable: params,
+    batch: [x.inputIds, x.attentionMask, x.positions, x.labels],
+    optimizer: { kind: 'adamw', weightDecay: o.weightDecay },
+    clipNorm: o.clipNorm,
+  });
+  const train = await TokenFile.open(o.trainTokens);
+  const heldout = o.heldoutTokens ? await TokenFile.open(o.heldoutTokens) : undefined;
+  const evalFn = heldout ? await mlmEvalFunction(cfg, { fed: true }) : undefined;
+  const blockLen = o.seqLen - 2;
+  const blocksPerEpoch = train.blocks(blockLen);
+  if (blocksPerEpoch < o.batchSize) throw new Error(`${o.trainTokens}: only ${blocksPerEpoch} blocks of ${blockLen} tokens`);
+  const tokensPerStep = o.batchSize * o.seqLen;
+  const total = Math.ceil(o.totalTokens / tokensPerStep);
+  const stepsPerEpoch = Math.floor(blocksPerEpoch / o.batchSize);
+  const schedule = { kind: 'linear', warmupSteps: Math.round(o.warmupRatio * total), totalSteps: total } as const;
+  const log = new JsonlLog(join(o.outDir, 'log.jsonl'));
+  const ckpt = join(o.outDir, 'checkpoint');
+
+  const state: TrainState = step.initState(o.initial);
+  const saved = await loadTrainState<{ seconds: number; evals: (MlmEval & { step: number })[] }>(ckpt, state);
+  let seconds = saved?.seconds ?? 0;
+  const evals = saved?.evals ?? [];
+  if (saved) await log.write({ event: 'resume', step: state.step });
+  const paramFeeds = (): Record<string, HostTensor> =>
+    Object.fromEntries([...state.params].map(([k, v]) => [k, { dtype: 'float32', dims: step.shapes.get(k)!, data: v }]));
+  const runEval = async () => {
+    if (!evalFn || !heldout) return;
+    const e = { step: state.step, ...(await evaluateMlm(evalFn, heldout, o, masking, paramFeeds())) };
+    evals.push(e);
+    await log.write({ event: 'eval', ...e });
+  };
+
+  const bar = o.quiet ? undefined : progress('pretrain', total);
+  let order: number[] = [];
+  let orderEpoch = -1;
+  let ran = 0;
+  let t = Date.now();
+  try {
+    while (state.step < total) {
+      if (o.stopAfterSteps !== undefined && ran >= o.stopAfterSteps) break;
+      const epoch = Math.floor(state.step / stepsPerEpoch);
+      if (epoch !== orderEpoch) {
+        order = new Rng(deriveSeed(o.seed, `blocks${epoch}`)).shuffle([...Array(blocksPerEpoch).keys()]);
+        orderEpoch = epoch;
+      }
+      const first = (state.step % stepsPerEpoch) * o.batchSize;
+      const rows = await Promise.all(order.slice(first, first + o.batchSize).map((i) => train.block(i, blockLen)));
+      const batch = mlmBatch(rows, o, masking, new Rng(deriveSeed(o.seed, `mask${state.step}`)));
+      const r = await step.run(state, batch.feeds, learningRate(o.lr, state.step, schedule));
+      ran++;
+      const now = Date.now();
+      seconds += (now - t) / 1000;
+      t = now;
+      bar?.update(state.step, { loss: r.loss, tokensPerS: (ran * tokensPerStep) / Math.max(1e-9, seconds - (saved?.seconds ?? 0)) });
+      if (state.step % 25 === 0) await log.write({ event: 'step', step: state.step, tokens: state.step * tokensPerStep, loss: r.loss, grad_norm: r.gradNorm, seconds });
+      if (state.step % o.evalEvery === 0) await runEval();
+      if (state.step % o.checkpointEvery === 0 || state.step === total) await saveTrainState(ckpt, state, { seconds, evals });
+    }
+  } finally {
+    bar?.stop();
+  }
+  const completed = state.step >= total;
+  if (completed) {
+    if (evals.at(-1)?.step !== state.step) {
+      await runEval();
+      await saveTrainState(ckpt, state, { seconds, evals });
+    }
+    await o.exportModel(join(o.outDir, 'model'), state.params);
+  }
+  await Promise.all([step.release(), evalFn?.release(), train.close(), heldout?.close()]);
+  return { steps: state.step, tokens: state.step * tokensPerStep, completed, seconds, evals };
+}
