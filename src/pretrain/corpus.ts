@@ -18,7 +18,7 @@ export async function* readCorpus(path: string): AsyncGenerator<string> {
       try {
         row = JSON.parse(line);
       } catch (e) {
-        throw new Error(`${path}:${n}: invalid JSON (${(e as Error).message})`);
+        throw new Error(`${path}:${n}: invalid JSON (${(e as Error).message})`, { cause: e });
       }
       const text = (row as { text?: unknown }).text;
       if (typeof text !== 'string') throw new Error(`${path}:${n}: no "text" string`);
