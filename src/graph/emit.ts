@@ -99,7 +99,21 @@ export function neededNodes(outputs: readonly Tensor[]): Node[] {
   return [...seen].sort((a, b) => a.id - b.id);
 }
 
-export function emitModel(spec: EmitSpec): OnnxTypes.ModelProto {
+/** Options for graphs nested in a Loop body. */
+interface GraphOptions {
+  /** Inputs declared before the fed leaves (a Loop body's iteration number and condition). */
+  readonly leadingInputs?: readonly OnnxTypes.IValueInfoProto[];
+  /** Outputs before the requested ones, given as [output name, existing value name] (a Loop's condition). */
+  readonly leadingOutputs?: readonly [string, string][];
+  /** Leaves that the enclosing graph defines under the same name (frozen weights). */
+  readonly outer?: ReadonlySet<string>;
+  /** Leaves computed as Gather(stacked, iteration) from the enclosing graph's per-step inputs. */
+  readonly perStep?: ReadonlyMap<string, { readonly stacked: string; readonly iteration: string }>;
+  /** Prefix of constant names, so that nested graphs do not shadow the enclosing graph's names. */
+  readonly constPrefix?: string;
+}
+
+function emitGraph(spec: EmitSpec, opts: GraphOptions = {}): OnnxTypes.IGraphProto {
   const outputEntries = Object.entries(spec.outputs);
   if (outputEntries.length === 0) fail('emit', 'no outputs requested');
   const nodes = neededNodes(outputEntries.map(([, t]) => t));
@@ -113,6 +127,7 @@ export function emitModel(spec: EmitSpec): OnnxTypes.ModelProto {
   const onnxNodes: OnnxTypes.INodeProto[] = [];
   const initializers: OnnxTypes.ITensorProto[] = [];
   const constCache = new Map<string, string>();
+  const prefix = opts.constPrefix ?? '';
   let counter = 0;
 
   // The first output name asked for a tensor becomes that tensor's ONNX name, so no copy is needed.
@@ -126,17 +141,17 @@ export function emitModel(spec: EmitSpec): OnnxTypes.ModelProto {
   const name = (t: Tensor): string => {
     const leaf = leafName(t);
     if (leaf) return leaf;
-    return outName.get(t) ?? (t.node.outputs.length === 1 ? `v${t.node.id}` : `v${t.node.id}_${t.index}`);
+    return outName.get(t) ?? (t.node.outputs.length === 1 ? `${prefix}v${t.node.id}` : `${prefix}v${t.node.id}_${t.index}`);
   };
   let currentNode = 0;
   let subIndex = 0;
   const ctx: LowerContext = {
     name,
     outputName: (node, i) => name(node.outputs[i]!),
-    fresh: (hint) => `${hint}_${currentNode}_${counter++}`,
+    fresh: (hint) => `${prefix}${hint}_${currentNode}_${counter++}`,
     emit: (opType, inputs, outputs, attrs) => {
       onnxNodes.push({
-        name: `n${currentNode}_${subIndex++}`,
+        name: `${prefix}n${currentNode}_${subIndex++}`,
         opType,
         input: [...inputs],
         output: [...outputs],
@@ -152,21 +167,25 @@ export function emitModel(spec: EmitSpec): OnnxTypes.ModelProto {
     const key = `${dtype}|${dims.join(',')}|${values.join(',')}`;
     let n = constCache.get(key);
     if (!n) {
-      n = `c${constCache.size}`;
+      n = `${prefix}c${constCache.size}`;
       initializers.push(tensorProto(n, dtype, dims, values));
       constCache.set(key, n);
     }
     return n;
   }
 
-  const graphInputs: OnnxTypes.IValueInfoProto[] = [];
   for (const node of nodes) {
     currentNode = node.id;
     subIndex = 0;
     if (node.op === InputOp || node.op === ParamOp) {
       const t = node.outputs[0]!;
       const leaf = leafName(t)!;
-      if (fed.get(leaf) === t) continue;
+      if (fed.get(leaf) === t || opts.outer?.has(leaf)) continue;
+      const step = opts.perStep?.get(leaf);
+      if (step) {
+        ctx.emit('Gather', [step.stacked, step.iteration], [leaf], { axis: { kind: 'int', value: 0 } });
+        continue;
+      }
       const value = spec.frozen?.get(leaf);
       if (node.op === ParamOp && value) {
         initializers.push(tensorProto(leaf, t.dtype, t.shape as number[], value));
@@ -176,24 +195,124 @@ export function emitModel(spec: EmitSpec): OnnxTypes.ModelProto {
     }
     node.op.lower(node, ctx);
   }
-  for (const t of spec.inputs) graphInputs.push(valueInfo(leafName(t)!, t));
   for (const [n, t] of extraOutputs) {
     currentNode = t.node.id;
     ctx.emit('Identity', [name(t)], [n]);
   }
+  const leadingOutputs = (opts.leadingOutputs ?? []).map(([out, from]) => {
+    ctx.emit('Identity', [from], [out]);
+    return { name: out, type: { tensorType: { elemType: ONNX_DTYPE.bool, shape: { dim: [] } } } };
+  });
 
-  const graph: OnnxTypes.IGraphProto = {
+  return {
     name: spec.name ?? 'plmkit',
     node: onnxNodes,
     initializer: initializers,
-    input: graphInputs,
-    output: outputEntries.map(([n, t]) => valueInfo(n, t)),
+    input: [...(opts.leadingInputs ?? []), ...spec.inputs.map((t) => valueInfo(leafName(t)!, t))],
+    output: [...leadingOutputs, ...outputEntries.map(([n, t]) => valueInfo(n, t))],
   };
+}
+
+function wrapModel(graph: OnnxTypes.IGraphProto): OnnxTypes.ModelProto {
   return onnx.ModelProto.create({
     irVersion: 8,
     producerName: 'plmkit',
     opsetImport: [{ domain: '', version: OPSET }],
     graph,
+  });
+}
+
+export function emitModel(spec: EmitSpec): OnnxTypes.ModelProto {
+  return wrapModel(emitGraph(spec));
+}
+
+export interface LoopSpec {
+  /** Leaves carried from one iteration to the next (parameters, optimizer state). */
+  readonly carried: readonly Tensor[];
+  /** Each carried leaf's value after one iteration, aligned with `carried`. */
+  readonly carriedNext: readonly Tensor[];
+  /** Leaves fed once per iteration: the model takes them stacked along a new leading "steps" axis. */
+  readonly perStep: readonly Tensor[];
+  /** Per-iteration results, returned stacked along "steps". */
+  readonly scan: Readonly<Record<string, Tensor>>;
+  readonly frozen?: ReadonlyMap<string, TypedArray>;
+  readonly name?: string;
+}
+
+/** Name of the stacked input for a per-step leaf, and of a carried leaf's initial and final values. */
+export const loopNames = {
+  stacked: (leaf: string) => `${leaf}@steps`,
+  initial: (leaf: string) => `${leaf}@initial`,
+  final: (leaf: string) => `${leaf}@final`,
+  scanned: (output: string) => `${output}@all`,
+};
+
+/**
+ * Several iterations of a function in one ONNX Loop, so that carried state (a training run's
+ * parameters and optimizer slots) crosses into and out of ONNX Runtime once per call, not once per step.
+ */
+export function emitLoopModel(spec: LoopSpec): OnnxTypes.ModelProto {
+  if (spec.carried.length !== spec.carriedNext.length) fail('emitLoop', 'carried and carriedNext differ in length');
+  if (spec.perStep.length === 0) fail('emitLoop', 'needs at least one per-step input (it sets the step count)');
+  const names = (ts: readonly Tensor[]) =>
+    ts.map((t) => leafName(t) ?? fail('emitLoop', `${t.toString()} is not an Input or Param leaf`));
+  const carried = names(spec.carried);
+  const perStep = names(spec.perStep);
+  const frozenNames = new Set(spec.frozen?.keys() ?? []);
+  const bodyOutputs: Record<string, Tensor> = {};
+  spec.carriedNext.forEach((t, i) => (bodyOutputs[`${carried[i]}@next`] = t));
+  for (const [k, t] of Object.entries(spec.scan)) bodyOutputs[k] = t;
+  const scalar = (n: string, dtype: DType): OnnxTypes.IValueInfoProto => ({
+    name: n,
+    type: { tensorType: { elemType: ONNX_DTYPE[dtype], shape: { dim: [] } } },
+  });
+  const body = emitGraph(
+    { inputs: spec.carried, outputs: bodyOutputs, name: 'step' },
+    {
+      leadingInputs: [scalar('iteration', 'int64'), scalar('cond_in', 'bool')],
+      leadingOutputs: [['cond_out', 'cond_in']],
+      outer: frozenNames,
+      perStep: new Map(perStep.map((n) => [n, { stacked: loopNames.stacked(n), iteration: 'iteration' }])),
+      constPrefix: 'b_',
+    },
+  );
+  const stackedInfo = spec.perStep.map((t, i) => {
+    const v = valueInfo(loopNames.stacked(perStep[i]!), t);
+    v.type!.tensorType!.shape!.dim!.unshift({ dimParam: 'steps' });
+    return v;
+  });
+  const scanInfo = Object.entries(spec.scan).map(([k, t]) => {
+    const v = valueInfo(loopNames.scanned(k), t);
+    v.type!.tensorType!.shape!.dim!.unshift({ dimParam: 'steps' });
+    return v;
+  });
+  const initializers = [...(spec.frozen ?? [])].map(([k, v]) => {
+    const t = [...spec.carriedNext, ...Object.values(spec.scan)][0]!.graph.byName(k);
+    if (!t) fail('emitLoop', `frozen "${k}" is not a leaf of the graph`);
+    return tensorProto(k, t.dtype, t.shape as number[], v);
+  });
+  initializers.push(tensorProto('loop_true', 'bool', [], [1]));
+  initializers.push(tensorProto('loop_zero', 'int64', [1], [0]));
+  initializers.push(tensorProto('loop_one', 'int64', [1], [1]));
+  const first = loopNames.stacked(perStep[0]!);
+  const outerNodes: OnnxTypes.INodeProto[] = [
+    { name: 'steps_shape', opType: 'Shape', input: [first], output: ['steps_shape'] },
+    { name: 'steps_slice', opType: 'Slice', input: ['steps_shape', 'loop_zero', 'loop_one'], output: ['steps_vec'] },
+    { name: 'steps_count', opType: 'Squeeze', input: ['steps_vec', 'loop_zero'], output: ['steps_count'] },
+    {
+      name: 'loop',
+      opType: 'Loop',
+      input: ['steps_count', 'loop_true', ...carried.map(loopNames.initial)],
+      output: [...carried.map(loopNames.final), ...Object.keys(spec.scan).map(loopNames.scanned)],
+      attribute: [{ name: 'body', type: onnx.AttributeProto.AttributeType.GRAPH, g: body }],
+    },
+  ];
+  return wrapModel({
+    name: spec.name ?? 'plmkit_loop',
+    node: outerNodes,
+    initializer: initializers,
+    input: [...stackedInfo, ...spec.carried.map((t, i) => valueInfo(loopNames.initial(carried[i]!), t))],
+    output: [...spec.carried.map((t, i) => valueInfo(loopNames.final(carried[i]!), t)), ...scanInfo],
   });
 }
 

@@ -20,7 +20,7 @@ export interface CompileSpec {
   readonly session?: SessionOptions;
 }
 
-interface Declared {
+export interface Declared {
   readonly name: string;
   readonly dtype: string;
   readonly shape: readonly Dim[];
@@ -35,10 +35,18 @@ export class CompiledFunction {
   ) {}
 
   static async create(spec: CompileSpec): Promise<CompiledFunction> {
-    const model = encodeModel(emitModel(spec));
-    const session = await OrtSession.create(model, spec.session);
     const inputs = spec.inputs.map((t) => ({ name: leafName(t)!, dtype: t.dtype, shape: t.shape }));
-    return new CompiledFunction(session, model, inputs, Object.keys(spec.outputs));
+    return CompiledFunction.fromModel(encodeModel(emitModel(spec)), inputs, Object.keys(spec.outputs), spec.session);
+  }
+
+  /** A session for an already emitted model whose inputs are declared by name, dtype and shape. */
+  static async fromModel(
+    model: Uint8Array,
+    inputs: readonly Declared[],
+    outputNames: readonly string[],
+    session?: SessionOptions,
+  ): Promise<CompiledFunction> {
+    return new CompiledFunction(await OrtSession.create(model, session), model, inputs, outputNames);
   }
 
   /** Checks feeds: unknown or missing names, dtypes, ranks, static sizes and consistent symbolic sizes. */

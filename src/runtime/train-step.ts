@@ -10,7 +10,9 @@ import { input, leafName } from '../graph/index.js';
 import { ParamOp, scalar } from '../graph/ops/core.js';
 import { add, div, maximum, mul, sqrt } from '../graph/ops/elementwise.js';
 import { sum } from '../graph/ops/reduce.js';
-import { CompiledFunction } from './compiled.js';
+import { CompiledFunction, FeedError } from './compiled.js';
+import { allocate } from '../graph/dtype.js';
+import { emitLoopModel, encodeModel, loopNames } from '../graph/emit.js';
 import type { HostTensor, SessionOptions } from './ort.js';
 import { applyUpdate, slotNames, stepScalarInputs, stepScalarValues, type OptimizerConfig } from './optimizer.js';
 
@@ -77,7 +79,10 @@ export class TrainStep {
     readonly slotKeys: readonly string[],
     /** The step graph's outputs (for cost analysis). */
     readonly outputs: Readonly<Record<string, Tensor>>,
+    private readonly leaves: { readonly perStep: readonly Tensor[]; readonly carried: readonly Tensor[] },
   ) {}
+
+  private loopFn: Promise<CompiledFunction> | undefined;
 
   static async create(spec: TrainStepSpec): Promise<TrainStep> {
     const g = spec.graph;
@@ -116,7 +121,10 @@ export class TrainStep {
       name: 'train_step',
     });
     const shapes = new Map(spec.trainable.map((p, i) => [names[i]!, p.shape as number[]]));
-    return new TrainStep(fn, spec, names, shapes, slotInputs.map((t) => leafName(t)!), outputs);
+    return new TrainStep(fn, spec, names, shapes, slotInputs.map((t) => leafName(t)!), outputs, {
+      perStep: [...spec.batch, ...Object.values(scalars)],
+      carried: [...spec.trainable, ...slotInputs],
+    });
   }
 
   get model(): Uint8Array {
@@ -177,7 +185,98 @@ export class TrainStep {
     return { step, loss, gradNorm, terms, extras };
   }
 
+  /** The multi-step function: the same step inside an ONNX Loop over stacked batches, compiled on first use. */
+  private loop(): Promise<CompiledFunction> {
+    this.loopFn ??= (async () => {
+      const carriedNext = this.leaves.carried.map((t) => this.outputs[NEXT + leafName(t)!]!);
+      const scan = Object.fromEntries(Object.entries(this.outputs).filter(([k]) => !k.startsWith(NEXT)));
+      const model = encodeModel(
+        emitLoopModel({
+          carried: this.leaves.carried,
+          carriedNext,
+          perStep: this.leaves.perStep,
+          scan,
+          ...(this.spec.frozen ? { frozen: this.spec.frozen } : {}),
+          name: 'train_steps',
+        }),
+      );
+      const inputs = [
+        ...this.leaves.perStep.map((t) => ({ name: loopNames.stacked(leafName(t)!), dtype: t.dtype, shape: ['steps', ...t.shape] })),
+        ...this.leaves.carried.map((t) => ({ name: loopNames.initial(leafName(t)!), dtype: t.dtype, shape: t.shape })),
+      ];
+      return CompiledFunction.fromModel(model, inputs, [], this.spec.session);
+    })();
+    return this.loopFn;
+  }
+
+  /**
+   * Runs one step per batch inside a single ONNX Runtime call (parameters and optimizer state cross the
+   * JavaScript boundary once, not once per step). Batches must share their shapes. If any step's loss
+   * is not finite, the batches are replayed one at a time from the unchanged state, so the error names
+   * the exact step and the parameters stay at the last good step.
+   */
+  async runMany(state: TrainState, batches: readonly Readonly<Record<string, HostTensor>>[], lrs: readonly number[]): Promise<StepResult[]> {
+    if (batches.length !== lrs.length) throw new Error(`${batches.length} batches but ${lrs.length} learning rates`);
+    if (batches.length === 0) return [];
+    const k = batches.length;
+    const feeds: Record<string, HostTensor> = {};
+    for (const [name, first] of Object.entries(batches[0]!)) {
+      const size = first.data.length;
+      const stacked = allocate(first.dtype, size * k);
+      batches.forEach((b, i) => {
+        const t = b[name];
+        if (!t || t.dtype !== first.dtype || t.dims.length !== first.dims.length || t.dims.some((d, j) => d !== first.dims[j]))
+          throw new FeedError(
+            `batch ${i}: input "${name}" must match batch 0 (${first.dtype}[${first.dims.join(', ')}]) to run in one call`,
+          );
+        (stacked as unknown as { set(a: ArrayLike<unknown>, o: number): void }).set(t.data as ArrayLike<unknown>, i * size);
+      });
+      feeds[loopNames.stacked(name)] = { dtype: first.dtype, dims: [k, ...first.dims], data: stacked };
+    }
+    const scalarValues = lrs.map((lr, i) => stepScalarValues(this.spec.optimizer, lr, state.step + i + 1));
+    for (const key of Object.keys(scalarValues[0]!))
+      feeds[loopNames.stacked(key)] = { dtype: 'float32', dims: [k], data: Float32Array.from(scalarValues, (v) => v[key]!) };
+    const spare = state.spare ?? ((state as { spare?: Map<string, Float32Array> }).spare = new Map());
+    const into: Record<string, HostTensor> = {};
+    for (const [key, live] of [...state.params, ...state.slots]) {
+      const dims = this.shapes.get(state.params.has(key) ? key : key.slice(0, key.lastIndexOf(':')))!;
+      feeds[loopNames.initial(key)] = { dtype: 'float32', dims, data: live };
+      let buf = spare.get(key);
+      if (!buf || buf.length !== live.length) spare.set(key, (buf = new Float32Array(live.length)));
+      into[loopNames.final(key)] = { dtype: 'float32', dims, data: buf };
+    }
+    const out = await (await this.loop()).run(feeds, undefined, into);
+    const losses = out[loopNames.scanned('loss')]!.data as Float32Array;
+    const norms = out[loopNames.scanned('grad_norm')]!.data as Float32Array;
+    const termNames = Object.keys(this.outputs).filter((n) => n.startsWith('term:'));
+    const finite = losses.every(Number.isFinite) && termNames.every((n) => (out[loopNames.scanned(n)]!.data as Float32Array).every(Number.isFinite));
+    if (!finite) {
+      // Replay step by step: the single-step path stops at the first bad step with nothing lost.
+      const results: StepResult[] = [];
+      for (let i = 0; i < k; i++) results.push(await this.run(state, batches[i]!, lrs[i]!));
+      return results;
+    }
+    for (const [key, live] of [...state.params, ...state.slots]) {
+      (state.params.has(key) ? state.params : state.slots).set(key, spare.get(key)!);
+      spare.set(key, live);
+    }
+    const first = state.step;
+    state.step += k;
+    return Array.from({ length: k }, (_, i) => {
+      const terms: Record<string, number> = {};
+      for (const n of termNames) terms[n.slice(5)] = (out[loopNames.scanned(n)]!.data as Float32Array)[i]!;
+      const extras: Record<string, HostTensor> = {};
+      for (const n of Object.keys(this.outputs).filter((o) => o.startsWith('extra:'))) {
+        const all = out[loopNames.scanned(n)]!;
+        const size = all.data.length / k;
+        extras[n.slice(6)] = { dtype: all.dtype, dims: all.dims.slice(1), data: all.data.slice(i * size, (i + 1) * size) };
+      }
+      return { step: first + i + 1, loss: losses[i]!, gradNorm: norms[i]!, terms, extras };
+    });
+  }
+
   async release(): Promise<void> {
     await this.fn.release();
+    if (this.loopFn) await (await this.loopFn).release();
   }
 }

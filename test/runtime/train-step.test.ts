@@ -154,3 +154,54 @@ test('feeds are checked: unknown names, missing inputs, wrong dtypes and shapes'
   assert.throws(() => step.initState(new Map([['w', new Float32Array(5)]])), /"w": 5 values for shape \[3, 2\]/);
   await step.release();
 });
+
+test('several steps in one ONNX Loop call match the same steps run one by one', async () => {
+  const build = async () => {
+    const b = new ModelBuilder({ training: false });
+    const x = input(b.graph, 'x', 'float32', ['batch', 2]);
+    const y = input(b.graph, 'y', 'int64', ['batch']);
+    const h = tanh(dense(b, 'fc1', x, 2, 8, { kind: 'normal', std: 1 }));
+    const loss = crossEntropy(dense(b, 'fc2', h, 8, 2, { kind: 'normal', std: 0.5 }), y);
+    const step = await TrainStep.create({
+      graph: b.graph,
+      loss,
+      terms: { double: mul(loss, 2) },
+      trainable: [...b.params.values()].map((p) => p.tensor),
+      batch: [x, y],
+      optimizer: { kind: 'adamw', weightDecay: 0.01 },
+      clipNorm: 1,
+    });
+    return { step, state: step.initState(b.initialValues(11)) };
+  };
+  const rng = new Rng(5);
+  const batches = Array.from({ length: 5 }, () => ({
+    x: f32([4, 2], Array.from({ length: 8 }, () => rng.next() * 2 - 1)),
+    y: i64([4], Array.from({ length: 4 }, () => rng.int(2))),
+  }));
+  const lrs = [0.01, 0.02, 0.03, 0.02, 0.01];
+  const one = await build();
+  const single = [];
+  for (let i = 0; i < 5; i++) single.push(await one.step.run(one.state, batches[i]!, lrs[i]!));
+  const many = await build();
+  const fused = await many.step.runMany(many.state, batches, lrs);
+  assert.equal(many.state.step, 5);
+  fused.forEach((r, i) => {
+    assert.equal(r.step, i + 1);
+    assert.ok(Math.abs(r.loss - single[i]!.loss) < 1e-6, `step ${i + 1}: ${r.loss} vs ${single[i]!.loss}`);
+    assert.ok(Math.abs(r.terms['double']! - 2 * r.loss) < 1e-6);
+  });
+  for (const [k, v] of one.state.params) {
+    const w = many.state.params.get(k)!;
+    v.forEach((a, j) => assert.ok(Math.abs(a - w[j]!) < 1e-6, `${k}[${j}]: ${a} vs ${w[j]}`));
+  }
+  // A non-finite step inside a fused call is found exactly, with the parameters of the step before it.
+  const bad = batches.map((bt, i) => (i === 3 ? { ...bt, x: f32([4, 2], [Number.NaN, 0, 0, 0, 0, 0, 0, 0]) } : bt));
+  const third = await build();
+  const before = await build();
+  await before.step.runMany(before.state, batches.slice(0, 3), lrs.slice(0, 3));
+  await assert.rejects(third.step.runMany(third.state, bad, lrs), (e: unknown) => e instanceof NonFiniteLossError && e.step === 4);
+  assert.equal(third.state.step, 3);
+  for (const [k, v] of before.state.params) assert.deepEqual(third.state.params.get(k), v);
+  await assert.rejects(many.step.runMany(many.state, [batches[0]!, { x: f32([2, 2], [0, 0, 0, 0]), y: i64([2], [0, 1]) }], [0.1, 0.1]), /batch 1: input "x" must match batch 0/);
+  await Promise.all([one.step.release(), many.step.release(), third.step.release(), before.step.release()]);
+});
