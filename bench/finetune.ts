@@ -12,7 +12,7 @@ import { TrainStep } from '../src/runtime/train-step.js';
 import { DEFAULT_MODEL } from '../src/cli/default-model.js';
 import { peakRssMb } from './timing.js';
 
-export async function benchFinetune(data = 'sst2', steps = 40): Promise<Record<string, unknown>> {
+export async function benchFinetune(data = 'sst2', steps = 40, perCall = 8): Promise<Record<string, unknown>> {
   const tok = await loadTokenizer(DEFAULT_MODEL);
   const { examples } = await loadDataset(data, { split: 'train', limit: 32 * (steps + 5) * 4 });
   const enc = await encodeExamples(tok, examples, 64);
@@ -29,24 +29,31 @@ export async function benchFinetune(data = 'sst2', steps = 40): Promise<Record<s
     clipNorm: 1,
   });
   const state = step.initState(b.initialValues(0));
-  const batches = epochBatches(enc, 32, 0, 0).slice(0, steps + 5);
+  // As `plmkit finetune` runs: groups of `perCall` batches per ONNX Runtime call, padded to the group's longest row.
+  const batches = epochBatches(enc, 32, 0, 0).slice(0, (Math.ceil(steps / perCall) + 1) * perCall);
   let ms = 0;
   let tokens = 0;
   let padded = 0;
-  for (let i = 0; i < batches.length; i++) {
-    const batch = collate(enc, batches[i]!, tok.padId ?? 0, { withTypes: true, withLabels: true });
+  let measured = 0;
+  for (let g = 0; g < batches.length; g += perCall) {
+    const group = batches.slice(g, g + perCall);
+    const seq = Math.max(...group.flat().map((i) => enc[i]!.ids.length));
+    const collated = group.map((idx) => collate(enc, idx, tok.padId ?? 0, { withTypes: true, withLabels: true, seq }));
     const t0 = performance.now();
-    await step.run(state, batch.feeds, 5e-5);
-    if (i < 5) continue; // warm-up
+    await step.runMany(state, collated.map((c) => c.feeds), collated.map(() => 5e-5));
+    if (g === 0) continue; // warm-up (compiles the loop)
     ms += performance.now() - t0;
-    tokens += batch.tokens;
-    padded += batch.feeds['input_ids']!.data.length;
+    measured += group.length;
+    for (const c of collated) {
+      tokens += c.tokens;
+      padded += c.feeds['input_ids']!.data.length;
+    }
   }
   await step.release();
-  const measured = batches.length - 5;
   return {
     model: 'bert-mini',
     data,
+    steps_per_call: perCall,
     batch: 32,
     max_length: 64,
     tokens_per_s: (tokens * 1000) / ms,

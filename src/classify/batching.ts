@@ -42,9 +42,9 @@ export function collate(
   examples: readonly Encoded[],
   indices: readonly number[],
   padId: number,
-  opts: { withTypes: boolean; withLabels: boolean },
+  opts: { withTypes: boolean; withLabels: boolean; seq?: number },
 ): Batch {
-  const seq = Math.max(1, ...indices.map((i) => examples[i]!.ids.length));
+  const seq = opts.seq ?? Math.max(1, ...indices.map((i) => examples[i]!.ids.length));
   const n = indices.length;
   const ids = new BigInt64Array(n * seq).fill(BigInt(padId));
   const mask = new BigInt64Array(n * seq);

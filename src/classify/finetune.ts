@@ -45,6 +45,8 @@ export interface FinetuneOptions {
   readonly checkpointEvery?: number;
   /** Writes a Hugging Face model directory for the given values. */
   readonly exportModel: (dir: string, values: ReadonlyMap<string, Float32Array>) => Promise<void>;
+  /** Training steps per ONNX Runtime call (default 8; see TrainStep.runMany). */
+  readonly stepsPerCall?: number;
   /** Stop after this many steps of this invocation (for tests of resuming). */
   readonly stopAfterSteps?: number;
   readonly quiet?: boolean;
@@ -150,19 +152,42 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
     while (state.step < total) {
       const epoch = Math.floor(state.step / batchesPerEpoch);
       const batches = epochBatches(o.train, o.batchSize, o.seed, epoch);
-      for (let bi = state.step - epoch * batchesPerEpoch; bi < batches.length; bi++) {
+      let bi = state.step - epoch * batchesPerEpoch;
+      while (bi < batches.length) {
         if (o.stopAfterSteps !== undefined && ranThisCall >= o.stopAfterSteps) {
           await saveCheckpoint();
           return { history, best: bestOf(history), completed: false, steps: state.step };
         }
-        const batch = collate(o.train, batches[bi]!, o.padId, { withTypes: o.withTypes, withLabels: true });
-        const r = await step.run(state, batch.feeds, learningRate(o.lr, state.step, schedule));
-        ranThisCall++;
-        lossSum += r.loss;
-        lossCount++;
-        tokens += batch.tokens;
-        bar?.update(state.step, { loss: r.loss, tokensPerS: (tokens * 1000) / (Date.now() - t0) });
-        if (state.step % 50 === 0) await log.write({ event: 'step', step: state.step, loss: r.loss, grad_norm: r.gradNorm });
+        // Batches run `stepsPerCall` at a time in one ONNX Runtime call, padded to a common length. Groups
+        // are aligned to multiples of stepsPerCall within the epoch and padded to the whole group's longest
+        // row even when a checkpoint or a stop cuts them, so an interrupted run computes what an
+        // uninterrupted one does.
+        const perCall = o.stepsPerCall ?? 8;
+        const groupStart = bi - (bi % perCall);
+        const group = batches.slice(groupStart, groupStart + perCall);
+        let k = groupStart + group.length - bi;
+        if (o.checkpointEvery) k = Math.min(k, o.checkpointEvery - (state.step % o.checkpointEvery));
+        if (o.stopAfterSteps !== undefined) k = Math.min(k, o.stopAfterSteps - ranThisCall);
+        const chunk = batches.slice(bi, bi + k);
+        const seq = Math.max(...group.flat().map((i) => o.train[i]!.ids.length));
+        const collated = chunk.map((idx) => collate(o.train, idx, o.padId, { withTypes: o.withTypes, withLabels: true, seq }));
+        // The last batch of an epoch may be smaller: it runs on its own.
+        const same = collated.every((c) => c.indices.length === collated[0]!.indices.length);
+        const parts = same ? [collated] : collated.map((c) => [c]);
+        for (const part of parts) {
+          const lrs = part.map((_, i) => learningRate(o.lr, state.step + i, schedule));
+          const results = await step.runMany(state, part.map((c) => c.feeds), lrs);
+          results.forEach((r, i) => {
+            lossSum += r.loss;
+            lossCount++;
+            tokens += part[i]!.tokens;
+          });
+          const r = results[results.length - 1]!;
+          bar?.update(state.step, { loss: r.loss, tokensPerS: (tokens * 1000) / (Date.now() - t0) });
+          for (const x of results) if (x.step % 50 === 0) await log.write({ event: 'step', step: x.step, loss: x.loss, grad_norm: x.gradNorm });
+        }
+        ranThisCall += k;
+        bi += k;
         if (o.checkpointEvery && state.step % o.checkpointEvery === 0) await saveCheckpoint();
       }
       // End of epoch: evaluate, record, export.

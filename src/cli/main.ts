@@ -26,10 +26,11 @@ bench
   .command('finetune')
   .description('BERT-mini fine-tuning steps on sst2 batches (batch 32, max length 64)')
   .option('--data <name>', 'data set', 'sst2')
+  .option('--steps-per-call <n>', 'training steps per ONNX Runtime call', (v) => Number(v), 8)
   .option('--json', 'print JSON (the only format so far)', true)
-  .action(async (o: { data: string }) => {
+  .action(async (o: { data: string; stepsPerCall: number }) => {
     const { benchFinetune } = await import('../../bench/finetune.js');
-    process.stdout.write(`${JSON.stringify(await benchFinetune(o.data), null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(await benchFinetune(o.data, 40, o.stepsPerCall), null, 2)}\n`);
   });
 
 try {

@@ -6,7 +6,7 @@ import { attentionBias, encoder } from '../../src/nn/encoder.js';
 import { dense, embedding } from '../../src/nn/layers.js';
 import { sliceAxis, squeeze } from '../../src/graph/index.js';
 import { Rng } from '../../src/runtime/random.js';
-import { NonFiniteLossError, TrainStep } from '../../src/runtime/train-step.js';
+import { NonFiniteLossError, TrainStep, type StepResult } from '../../src/runtime/train-step.js';
 import { FeedError } from '../../src/runtime/compiled.js';
 import { f32, i64 } from '../helpers/host.js';
 
@@ -180,7 +180,7 @@ test('several steps in one ONNX Loop call match the same steps run one by one', 
   }));
   const lrs = [0.01, 0.02, 0.03, 0.02, 0.01];
   const one = await build();
-  const single = [];
+  const single: StepResult[] = [];
   for (let i = 0; i < 5; i++) single.push(await one.step.run(one.state, batches[i]!, lrs[i]!));
   const many = await build();
   const fused = await many.step.runMany(many.state, batches, lrs);
