@@ -16,7 +16,7 @@ import type { HostTensor } from '../runtime/ort.js';
 import { deriveSeed, Rng } from '../runtime/random.js';
 import { learningRate } from '../runtime/schedule.js';
 import { loadTrainState, saveTrainState } from '../runtime/train-state-io.js';
-import { TrainStep, type TrainState } from '../runtime/train-step.js';
+import { TrainStep, type StepResult, type TrainState } from '../runtime/train-step.js';
 import { JsonlLog } from '../report/jsonl-log.js';
 import { progress } from '../report/progress.js';
 import { maskRow, type MaskingOptions } from './masking.js';
@@ -46,6 +46,8 @@ export interface PretrainOptions {
   readonly evalBlocks: number;
   readonly exportModel: (dir: string, values: ReadonlyMap<string, Float32Array>) => Promise<void>;
   readonly stopAfterSteps?: number;
+  /** Training steps per ONNX Runtime call (default 4). */
+  readonly stepsPerCall?: number;
   readonly quiet?: boolean;
 }
 
@@ -181,6 +183,8 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     await log.write({ event: 'eval', ...e });
   };
 
+  // The untrained model's held-out score is the curve's starting point.
+  if (state.step === 0 && evals.length === 0) await runEval();
   const bar = o.quiet ? undefined : progress('pretrain', total);
   let order: number[] = [];
   let orderEpoch = -1;
@@ -194,16 +198,39 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
         order = new Rng(deriveSeed(o.seed, `blocks${epoch}`)).shuffle([...Array(blocksPerEpoch).keys()]);
         orderEpoch = epoch;
       }
-      const first = (state.step % stepsPerEpoch) * o.batchSize;
-      const rows = await Promise.all(order.slice(first, first + o.batchSize).map((i) => train.block(i, blockLen)));
-      const batch = mlmBatch(rows, o, masking, new Rng(deriveSeed(o.seed, `mask${state.step}`)));
-      const r = await step.run(state, batch.feeds, learningRate(o.lr, state.step, schedule));
-      ran++;
+      // Up to `stepsPerCall` steps per ONNX Runtime call, stopping at epoch ends, evaluations and
+      // checkpoints; masking is seeded by the global step, so grouping does not change what is computed.
+      let k = Math.min(o.stepsPerCall ?? 4, stepsPerEpoch - (state.step % stepsPerEpoch), total - state.step);
+      for (const every of [o.checkpointEvery, o.evalEvery]) k = Math.min(k, every - (state.step % every));
+      if (o.stopAfterSteps !== undefined) k = Math.min(k, o.stopAfterSteps - ran);
+      const batches: MlmBatch[] = [];
+      for (let j = 0; j < k; j++) {
+        const s0 = state.step + j;
+        const first = (s0 % stepsPerEpoch) * o.batchSize;
+        const rows = await Promise.all(order.slice(first, first + o.batchSize).map((i) => train.block(i, blockLen)));
+        batches.push(mlmBatch(rows, o, masking, new Rng(deriveSeed(o.seed, `mask${s0}`))));
+      }
+      // Whole-word masking can change the masked count between batches: equal shapes run together.
+      const groups: MlmBatch[][] = [];
+      for (const b of batches) {
+        const g = groups.at(-1);
+        if (g && g[0]!.masked === b.masked) g.push(b);
+        else groups.push([b]);
+      }
+      let r: StepResult | undefined;
+      for (const g of groups) {
+        const lrs = g.map((_, j) => learningRate(o.lr, state.step + j, schedule));
+        const results = await step.runMany(state, g.map((b) => b.feeds), lrs);
+        for (const x of results)
+          if (x.step % 25 === 0)
+            await log.write({ event: 'step', step: x.step, tokens: x.step * tokensPerStep, loss: x.loss, grad_norm: x.gradNorm, seconds });
+        r = results.at(-1);
+      }
+      ran += k;
       const now = Date.now();
       seconds += (now - t) / 1000;
       t = now;
-      bar?.update(state.step, { loss: r.loss, tokensPerS: (ran * tokensPerStep) / Math.max(1e-9, seconds - (saved?.seconds ?? 0)) });
-      if (state.step % 25 === 0) await log.write({ event: 'step', step: state.step, tokens: state.step * tokensPerStep, loss: r.loss, grad_norm: r.gradNorm, seconds });
+      bar?.update(state.step, { loss: r!.loss, tokensPerS: (ran * tokensPerStep) / Math.max(1e-9, seconds - (saved?.seconds ?? 0)) });
       if (state.step % o.evalEvery === 0) await runEval();
       if (state.step % o.checkpointEvery === 0 || state.step === total) await saveTrainState(ckpt, state, { seconds, evals });
     }

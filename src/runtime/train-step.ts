@@ -72,7 +72,7 @@ const NEXT = 'next:';
 
 export class TrainStep {
   private constructor(
-    private readonly fn: CompiledFunction,
+    private readonly compileSingle: () => Promise<CompiledFunction>,
     readonly spec: TrainStepSpec,
     readonly paramNames: readonly string[],
     readonly shapes: ReadonlyMap<string, readonly number[]>,
@@ -113,22 +113,32 @@ export class TrainStep {
       outputs[NEXT + names[i]] = upd.param;
       upd.slots.forEach((t, j) => (outputs[`${NEXT}${names[i]}:${suffixes[j]}`] = t));
     });
-    const fn = await CompiledFunction.create({
-      inputs: [...spec.batch, ...spec.trainable, ...slotInputs, ...Object.values(scalars)],
-      outputs,
-      ...(spec.frozen ? { frozen: spec.frozen } : {}),
-      ...(spec.session ? { session: spec.session } : {}),
-      name: 'train_step',
-    });
+    // Sessions are compiled on first use: a training loop that only runs fused steps never holds the
+    // single-step session (ONNX Runtime keeps each session's memory arena).
+    const compileSingle = () =>
+      CompiledFunction.create({
+        inputs: [...spec.batch, ...spec.trainable, ...slotInputs, ...Object.values(scalars)],
+        outputs,
+        ...(spec.frozen ? { frozen: spec.frozen } : {}),
+        ...(spec.session ? { session: spec.session } : {}),
+        name: 'train_step',
+      });
     const shapes = new Map(spec.trainable.map((p, i) => [names[i]!, p.shape as number[]]));
-    return new TrainStep(fn, spec, names, shapes, slotInputs.map((t) => leafName(t)!), outputs, {
+    return new TrainStep(compileSingle, spec, names, shapes, slotInputs.map((t) => leafName(t)!), outputs, {
       perStep: [...spec.batch, ...Object.values(scalars)],
       carried: [...spec.trainable, ...slotInputs],
     });
   }
 
-  get model(): Uint8Array {
-    return this.fn.model;
+  private singleFn: Promise<CompiledFunction> | undefined;
+
+  private single(): Promise<CompiledFunction> {
+    return (this.singleFn ??= this.compileSingle());
+  }
+
+  /** The single-step ONNX model (compiles it if needed). */
+  async model(): Promise<Uint8Array> {
+    return (await this.single()).model;
   }
 
   /** Fresh state from initial parameter values (optimizer slots at zero). */
@@ -163,7 +173,7 @@ export class TrainStep {
       if (!buf || buf.length !== t.data.length) spare.set(k, (buf = new Float32Array(t.data.length)));
       into[NEXT + k] = { dtype: 'float32', dims: t.dims, data: buf };
     }
-    const out = await this.fn.run(feeds, undefined, into);
+    const out = await (await this.single()).run(feeds, undefined, into);
 
     const loss = out['loss']!.data[0] as number;
     const terms: Record<string, number> = {};
@@ -276,7 +286,7 @@ export class TrainStep {
   }
 
   async release(): Promise<void> {
-    await this.fn.release();
+    if (this.singleFn) await (await this.singleFn).release();
     if (this.loopFn) await (await this.loopFn).release();
   }
 }
