@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { TextClassifier } from '../../src/classify/classifier.js';
 import { finetune, type FinetuneOptions } from '../../src/classify/finetune.js';
 import { setupRun } from '../../src/classify/setup.js';
+import { readPretrained } from '../../src/io/checkpoint.js';
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures');
 
@@ -104,4 +105,21 @@ test('an interrupted run resumes from its checkpoint and ends bitwise where an u
   const wa = await readFile(join(whole, 'best', 'model.safetensors'));
   const wb = await readFile(join(split, 'best', 'model.safetensors'));
   assert.ok(wa.equals(wb), 'exported weights differ');
+});
+
+test('training a subset of parameters leaves every other parameter bit-for-bit unchanged', async () => {
+  const model = await tinyModelDir();
+  const data = await toyData();
+  const out = await mkdtemp(join(tmpdir(), 'plmkit-run-'));
+  const o = await options(model, data, out);
+  await finetune({ ...o, epochs: 1, keep: 'last', trainable: (n) => n.startsWith('classifier.') });
+  const after = await readPretrained(join(out, 'last'));
+  const before = await readPretrained(model);
+  let changed = 0;
+  for (const [k, t] of after.tensors) {
+    const same = Buffer.from(t.data).equals(Buffer.from(before.tensors.get(k)!.data));
+    if (k.startsWith('classifier.')) changed += same ? 0 : 1;
+    else assert.ok(same, `${k} changed`);
+  }
+  assert.equal(changed, 2);
 });

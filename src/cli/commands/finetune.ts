@@ -29,6 +29,9 @@ export const FinetuneArgs = z.strictObject({
   fromScratch: z.boolean().default(false),
   limitTrain: z.number().int().positive().optional(),
   checkpointEvery: z.number().int().positive().default(500),
+  stepsPerCall: z.number().int().positive().default(8),
+  /** Regular expression over parameter names: only matching parameters train (default: all). */
+  trainable: z.string().optional(),
 });
 export type FinetuneArgs = z.infer<typeof FinetuneArgs>;
 
@@ -58,6 +61,8 @@ export function registerFinetune(program: Command): void {
     .option('--from-scratch', "random initialisation with the model's architecture and tokenizer")
     .option('--limit-train <n>', 'use only this many training examples', num)
     .option('--checkpoint-every <n>', 'steps between checkpoints', num)
+    .option('--steps-per-call <n>', 'training steps per ONNX Runtime call', num)
+    .option('--trainable <regex>', 'train only parameters whose names match (e.g. "^classifier\\.")')
     .action(async (flags: Record<string, unknown>) => {
       const { config, ...rest } = flags;
       const fromFile = config ? (JSON.parse(await readFile(String(config), 'utf8')) as Record<string, unknown>) : {};
@@ -106,6 +111,8 @@ export async function runFinetune(a: FinetuneArgs): Promise<void> {
     seed: a.seed,
     keep: a.keep,
     checkpointEvery: a.checkpointEvery,
+    stepsPerCall: a.stepsPerCall,
+    ...(a.trainable ? { trainable: (name: string) => new RegExp(a.trainable!).test(name) } : {}),
     exportModel: setup.exportModel,
   });
   process.stdout.write(`${JSON.stringify({ best: result.best, out: a.out })}\n`);
