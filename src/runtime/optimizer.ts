@@ -35,7 +35,7 @@ export function stepScalarInputs(g: Graph, cfg: OptimizerConfig): StepScalars {
   const s: Record<string, Tensor> = { lr: input(g, 'optim.lr', 'float32', []) };
   if (cfg.kind === 'adamw') {
     s['stepSize'] = input(g, 'optim.step_size', 'float32', []);
-    s['bc2Rsqrt'] = input(g, 'optim.bc2_rsqrt', 'float32', []);
+    s['epsHat'] = input(g, 'optim.eps_hat', 'float32', []);
   }
   return s as StepScalars;
 }
@@ -46,13 +46,20 @@ export function stepScalarValues(cfg: OptimizerConfig, lr: number, step: number)
   if (cfg.kind === 'adamw') {
     const b1 = cfg.beta1 ?? 0.9;
     const b2 = cfg.beta2 ?? 0.999;
-    v['optim.step_size'] = lr / (1 - b1 ** step);
-    v['optim.bc2_rsqrt'] = 1 / Math.sqrt(1 - b2 ** step);
+    const sqrtBc2 = Math.sqrt(1 - b2 ** step);
+    v['optim.step_size'] = (lr * sqrtBc2) / (1 - b1 ** step);
+    v['optim.eps_hat'] = (cfg.eps ?? 1e-8) * sqrtBc2;
   }
   return v;
 }
 
 /** New parameter and slot values after one update (decoupled weight decay for AdamW, as PyTorch's AdamW). */
+/**
+ * New parameter and slot values after one update. `gradScale` (a scalar, e.g. the clipping factor)
+ * multiplies the gradient; AdamW folds it into its scalar coefficients instead of scaling the gradient
+ * tensor. AdamW is PyTorch's (decoupled weight decay), rearranged so that the bias corrections are
+ * scalars: p -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps) = (lr*sqrt(bc2)/bc1) * m / (sqrt(v) + eps*sqrt(bc2)).
+ */
 export function applyUpdate(
   cfg: OptimizerConfig,
   name: string,
@@ -60,19 +67,23 @@ export function applyUpdate(
   g: Tensor,
   slots: readonly Tensor[],
   s: StepScalars,
+  gradScale?: Tensor,
 ): { param: Tensor; slots: Tensor[] } {
   if (cfg.kind === 'adamw') {
     const b1 = cfg.beta1 ?? 0.9;
     const b2 = cfg.beta2 ?? 0.999;
     const wd = (cfg.noDecay ?? defaultNoDecay)(name) ? 0 : (cfg.weightDecay ?? 0.01);
-    const m = add(mul(slots[0]!, b1), mul(g, 1 - b1));
-    const v = add(mul(slots[1]!, b2), mul(mul(g, g), 1 - b2));
-    const denom = add(mul(sqrt(v), s['bc2Rsqrt']!), cfg.eps ?? 1e-8);
-    const decayed = wd === 0 ? p : sub(p, mul(p, mul(s.lr, wd)));
-    return { param: sub(decayed, mul(div(m, denom), s['stepSize']!)), slots: [m, v] };
+    const c1 = gradScale ? mul(gradScale, 1 - b1) : 1 - b1;
+    const c2 = gradScale ? mul(mul(gradScale, gradScale), 1 - b2) : 1 - b2;
+    const m = add(mul(slots[0]!, b1), mul(g, c1));
+    const v = add(mul(slots[1]!, b2), mul(mul(g, g), c2));
+    const update = mul(div(m, add(sqrt(v), s['epsHat']!)), s['stepSize']!);
+    const decayed = wd === 0 ? p : mul(p, sub(1, mul(s.lr, wd)));
+    return { param: sub(decayed, update), slots: [m, v] };
   }
   const wd = cfg.weightDecay ?? 0;
-  const gd = wd === 0 ? g : add(g, mul(p, wd));
+  const scaled = gradScale ? mul(g, gradScale) : g;
+  const gd = wd === 0 ? scaled : add(scaled, mul(p, wd));
   if ((cfg.momentum ?? 0) > 0) {
     const buf = add(mul(slots[0]!, cfg.momentum!), gd);
     return { param: sub(p, mul(buf, s.lr)), slots: [buf] };

@@ -96,10 +96,8 @@ export class TrainStep {
 
     const sq = grads.map((gr) => sum(mul(gr, gr)));
     const gradNorm = sqrt(sq.reduce((a, b) => add(a, b), scalar(g, 0)));
-    const clipped = spec.clipNorm
-      ? grads.map((gr) => mul(gr, div(spec.clipNorm!, maximum(gradNorm, spec.clipNorm!))))
-      : grads;
-
+    // Clipping as torch.nn.utils.clip_grad_norm_: scale = min(1, max_norm / norm), applied by the update.
+    const clipScale = spec.clipNorm ? div(spec.clipNorm, maximum(gradNorm, spec.clipNorm)) : undefined;
     const scalars = stepScalarInputs(g, spec.optimizer);
     const suffixes = slotNames(spec.optimizer);
     const slotInputs: Tensor[] = [];
@@ -109,7 +107,7 @@ export class TrainStep {
     spec.trainable.forEach((p, i) => {
       const slots = suffixes.map((s) => input(g, `${names[i]}:${s}`, 'float32', p.shape));
       slotInputs.push(...slots);
-      const upd = applyUpdate(spec.optimizer, names[i]!, p, clipped[i]!, slots, scalars);
+      const upd = applyUpdate(spec.optimizer, names[i]!, p, grads[i]!, slots, scalars, clipScale);
       outputs[NEXT + names[i]] = upd.param;
       upd.slots.forEach((t, j) => (outputs[`${NEXT}${names[i]}:${suffixes[j]}`] = t));
     });
