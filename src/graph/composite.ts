@@ -6,9 +6,15 @@ import { add, div, erf, mul, sqrt, sub, tanh } from './ops/elementwise.js';
 import { logSoftmax, oneHot } from './ops/nn-ops.js';
 import { mean, sum } from './ops/reduce.js';
 import { matmul } from './ops/matmul.js';
+import { layerNormPrimitive } from './ops/layer-norm.js';
 
 /** Layer normalization over the last axis (biased variance, as PyTorch and ONNX compute it). */
 export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor, eps = 1e-12): Tensor {
+  return layerNormPrimitive(x, weight, bias, eps);
+}
+
+/** The same, composed from primitives (kept as the reference the primitive is tested against). */
+export function layerNormComposed(x: Tensor, weight: Tensor, bias: Tensor, eps = 1e-12): Tensor {
   const mu = mean(x, [-1], true);
   const centered = sub(x, mu);
   const variance = mean(mul(centered, centered), [-1], true);

@@ -211,6 +211,20 @@ const CASES: readonly Case[] = [
   { op: 'ZerosLike', inputs: [{ shape: [2, 3] }], f: ([x]) => G.add(x!, G.zerosLike(x!)) },
 
   // Softmax family.
+  // ONNX Runtime's CPU provider implements LayerNormalization for float32 only.
+  {
+    op: 'LayerNorm',
+    dtype: 'float32',
+    inputs: [{ shape: [2, 3, 4] }, { shape: [4] }, { shape: [4] }],
+    f: ([x, w, b]) => G.layerNorm(x!, w!, b!, 1e-5),
+  },
+  {
+    op: 'LayerNorm',
+    label: 'symbolic batch',
+    dtype: 'float32',
+    inputs: [{ shape: ['batch', 5] }, { shape: [5] }, { shape: [5] }],
+    f: ([x, w, b]) => G.layerNorm(x!, w!, b!, 1e-5),
+  },
   { op: 'Softmax', inputs: [{ shape: [2, 4] }], f: ([x]) => G.softmax(x!, -1) },
   { op: 'Softmax', label: 'axis 0', inputs: [{ shape: [3, 2] }], f: ([x]) => G.softmax(x!, 0) },
   { op: 'LogSoftmax', inputs: [{ shape: [2, 4] }], f: ([x]) => G.logSoftmax(x!, -1) },
@@ -385,6 +399,13 @@ const SECOND_ORDER: readonly Case[] = [
     label: 'shared weight',
     inputs: [{ shape: [2, 2, 3] }, { shape: [3, 2] }],
     f: ([a, b]) => G.matmul(a!, b!),
+  },
+  // The second pass goes through the saved mean and inverse standard deviation (float32 only).
+  {
+    op: 'LayerNorm',
+    dtype: 'float32',
+    inputs: [{ shape: [2, 4] }, { shape: [4] }, { shape: [4] }],
+    f: ([x, w, b]) => G.layerNorm(x!, w!, b!, 1e-5),
   },
   { op: 'Softmax', inputs: [{ shape: [2, 4] }], f: ([x]) => G.softmax(x!, -1) },
   { op: 'LogSoftmax', inputs: [{ shape: [2, 4] }], f: ([x]) => G.logSoftmax(x!, -1) },
