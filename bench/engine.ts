@@ -20,7 +20,11 @@ export async function engineMatmulGflops(): Promise<number> {
   // as the product itself on this machine, and this figure is meant to measure the engine's kernels.
   const fn = await compile({ inputs: [a, b], outputs: { c: sum(matmul(a, b)) } });
   const rng = new Rng(0);
-  const data = () => ({ dtype: 'float32' as const, dims: [N, N], data: Float32Array.from({ length: N * N }, () => rng.next()) });
+  const data = () => ({
+    dtype: 'float32' as const,
+    dims: [N, N],
+    data: Float32Array.from({ length: N * N }, () => rng.next()),
+  });
   const feeds = { a: data(), b: data() };
   // A long warm-up: the first hundreds of milliseconds run markedly slower on this machine.
   const ms = median(await timeAsync(() => fn.run(feeds), 30, 60));
@@ -92,9 +96,21 @@ export async function bertMiniTrainStep(batch = 32, seq = 64, steps = 10): Promi
   const state = step.initState(b.initialValues(0));
   const rng = new Rng(1);
   const feeds = {
-    input_ids: { dtype: 'int64' as const, dims: [batch, seq], data: BigInt64Array.from({ length: batch * seq }, () => BigInt(1 + rng.int(30000))) },
-    attention_mask: { dtype: 'int64' as const, dims: [batch, seq], data: new BigInt64Array(batch * seq).fill(1n) },
-    labels: { dtype: 'int64' as const, dims: [batch], data: BigInt64Array.from({ length: batch }, () => BigInt(rng.int(2))) },
+    input_ids: {
+      dtype: 'int64' as const,
+      dims: [batch, seq],
+      data: BigInt64Array.from({ length: batch * seq }, () => BigInt(1 + rng.int(30000))),
+    },
+    attention_mask: {
+      dtype: 'int64' as const,
+      dims: [batch, seq],
+      data: new BigInt64Array(batch * seq).fill(1n),
+    },
+    labels: {
+      dtype: 'int64' as const,
+      dims: [batch],
+      data: BigInt64Array.from({ length: batch }, () => BigInt(rng.int(2))),
+    },
   };
   // One step per ONNX Runtime call. (`plmkit finetune` runs 8 per call, which pays off for short
   // sequences; `plmkit bench finetune` measures that.)

@@ -12,7 +12,11 @@ import { TrainStep } from '../src/runtime/train-step.js';
 import { DEFAULT_MODEL } from '../src/cli/default-model.js';
 import { peakRssMb } from './timing.js';
 
-export async function benchFinetune(data = 'sst2', steps = 40, perCall = 8): Promise<Record<string, unknown>> {
+export async function benchFinetune(
+  data = 'sst2',
+  steps = 40,
+  perCall = 8,
+): Promise<Record<string, unknown>> {
   const tok = await loadTokenizer(DEFAULT_MODEL);
   const { examples } = await loadDataset(data, { split: 'train', limit: 32 * (steps + 5) * 4 });
   const enc = await encodeExamples(tok, examples, 64);
@@ -38,9 +42,15 @@ export async function benchFinetune(data = 'sst2', steps = 40, perCall = 8): Pro
   for (let g = 0; g < batches.length; g += perCall) {
     const group = batches.slice(g, g + perCall);
     const seq = Math.max(...group.flat().map((i) => enc[i]!.ids.length));
-    const collated = group.map((idx) => collate(enc, idx, tok.padId ?? 0, { withTypes: true, withLabels: true, seq }));
+    const collated = group.map((idx) =>
+      collate(enc, idx, tok.padId ?? 0, { withTypes: true, withLabels: true, seq }),
+    );
     const t0 = performance.now();
-    await step.runMany(state, collated.map((c) => c.feeds), collated.map(() => 5e-5));
+    await step.runMany(
+      state,
+      collated.map((c) => c.feeds),
+      collated.map(() => 5e-5),
+    );
     if (g === 0) continue; // warm-up (compiles the loop)
     ms += performance.now() - t0;
     measured += group.length;

@@ -22,7 +22,16 @@ const vocab = pieces.map((t) => {
 });
 if (new Set(vocab).size !== vocab.length) throw new Error('conversion produced duplicate tokens');
 // Spot checks against bert-base-uncased ids.
-const expect: Record<number, string> = { 0: '[PAD]', 100: '[UNK]', 101: '[CLS]', 102: '[SEP]', 103: '[MASK]', 1996: 'the', 2015: '##s', 7592: 'hello' };
+const expect: Record<number, string> = {
+  0: '[PAD]',
+  100: '[UNK]',
+  101: '[CLS]',
+  102: '[SEP]',
+  103: '[MASK]',
+  1996: 'the',
+  2015: '##s',
+  7592: 'hello',
+};
 for (const [id, tok] of Object.entries(expect))
   if (vocab[Number(id)] !== tok) throw new Error(`id ${id}: expected ${tok}, got ${vocab[Number(id)]}`);
 
@@ -34,4 +43,6 @@ await writeFile(
 );
 const tok = await loadTokenizer(tmp);
 await saveTokenizer(tok, out);
-console.log(`wrote ${out}: vocab ${tok.vocabSize}, "${(await tok.tokenize('Unaffable strawberries!')).join(' ')}"`);
+console.log(
+  `wrote ${out}: vocab ${tok.vocabSize}, "${(await tok.tokenize('Unaffable strawberries!')).join(' ')}"`,
+);

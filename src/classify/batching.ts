@@ -17,7 +17,13 @@ export interface Batch {
 }
 
 /** Batch order for one epoch: deterministic in (seed, epoch). */
-export function epochBatches(examples: readonly Encoded[], batchSize: number, seed: number, epoch: number, byLength = true): number[][] {
+export function epochBatches(
+  examples: readonly Encoded[],
+  batchSize: number,
+  seed: number,
+  epoch: number,
+  byLength = true,
+): number[][] {
   const order = new Rng(deriveSeed(seed, `epoch${epoch}`)).shuffle([...examples.keys()]);
   const batches: number[][] = [];
   const mega = byLength ? batchSize * 50 : batchSize;
@@ -31,7 +37,9 @@ export function epochBatches(examples: readonly Encoded[], batchSize: number, se
 
 /** Evaluation batches in input order (sorted by length inside, indices say where each row belongs). */
 export function sequentialBatches(examples: readonly Encoded[], batchSize: number): number[][] {
-  const order = [...examples.keys()].sort((a, b) => examples[b]!.ids.length - examples[a]!.ids.length || a - b);
+  const order = [...examples.keys()].sort(
+    (a, b) => examples[b]!.ids.length - examples[a]!.ids.length || a - b,
+  );
   const out: number[][] = [];
   for (let i = 0; i < order.length; i += batchSize) out.push(order.slice(i, i + batchSize));
   return out;

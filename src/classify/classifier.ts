@@ -36,7 +36,9 @@ export class TextClassifier {
     const { logits } = sequenceClassifier(b, x, pre.config);
     // A classifier directory must hold its head: nothing may be initialised here.
     const { values } = bindWeights(b, pre, 0, () => false);
-    const inputs = x.tokenTypeIds ? [x.inputIds, x.attentionMask, x.tokenTypeIds] : [x.inputIds, x.attentionMask];
+    const inputs = x.tokenTypeIds
+      ? [x.inputIds, x.attentionMask, x.tokenTypeIds]
+      : [x.inputIds, x.attentionMask];
     const fn = await compile({ inputs, outputs: { logits, probs: softmax(logits, -1) }, frozen: values });
     return new TextClassifier(pre, tokenizer, fn, withTypes);
   }
@@ -46,8 +48,15 @@ export class TextClassifier {
     return Array.from({ length: this.pre.config.numLabels }, (_, i) => m[String(i)] ?? `LABEL_${i}`);
   }
 
-  async encode(examples: readonly Pick<Example, 'text' | 'textPair'>[], maxLength: number): Promise<Encoded[]> {
-    return encodeExamples(this.tokenizer, examples.map((e) => ({ ...e, label: 0 })), maxLength);
+  async encode(
+    examples: readonly Pick<Example, 'text' | 'textPair'>[],
+    maxLength: number,
+  ): Promise<Encoded[]> {
+    return encodeExamples(
+      this.tokenizer,
+      examples.map((e) => ({ ...e, label: 0 })),
+      maxLength,
+    );
   }
 
   /** Predictions in input order. */

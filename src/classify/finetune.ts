@@ -69,7 +69,9 @@ function classifierGraph(cfg: ModelConfig, training: boolean, seed: number, with
   const b = new ModelBuilder({ training, dropoutSeed: seed });
   const x = textInputs(b, withTypes);
   const out = sequenceClassifier(b, x, cfg);
-  const inputs: Tensor[] = x.tokenTypeIds ? [x.inputIds, x.attentionMask, x.tokenTypeIds] : [x.inputIds, x.attentionMask];
+  const inputs: Tensor[] = x.tokenTypeIds
+    ? [x.inputIds, x.attentionMask, x.tokenTypeIds]
+    : [x.inputIds, x.attentionMask];
   return { b, x, out, inputs };
 }
 
@@ -120,18 +122,29 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
 
   const evalG = classifierGraph(cfg, false, o.seed, o.withTypes);
   const evalTrainable = [...evalG.b.params].filter(([n]) => isTrainable(n)).map(([, p]) => p.tensor);
-  const evalFn = await compile({ inputs: [...evalG.inputs, ...evalTrainable], outputs: { logits: evalG.out.logits }, frozen });
+  const evalFn = await compile({
+    inputs: [...evalG.inputs, ...evalTrainable],
+    outputs: { logits: evalG.out.logits },
+    frozen,
+  });
 
   const batchesPerEpoch = Math.ceil(o.train.length / o.batchSize);
   const total = batchesPerEpoch * o.epochs;
-  const schedule = { kind: 'linear', warmupSteps: Math.round(o.warmupRatio * total), totalSteps: total } as const;
+  const schedule = {
+    kind: 'linear',
+    warmupSteps: Math.round(o.warmupRatio * total),
+    totalSteps: total,
+  } as const;
   const log = new JsonlLog(join(o.outDir, 'log.jsonl'));
   const ckptDir = join(o.outDir, 'checkpoint');
 
   // Resume from the latest complete checkpoint, if any.
   const state: TrainState = step.initState(o.initial);
   // The epoch's running loss is saved too, so a resumed epoch reports the same mean.
-  const saved = await loadTrainState<{ history: EpochRecord[]; lossSum: number; lossCount: number }>(ckptDir, state);
+  const saved = await loadTrainState<{ history: EpochRecord[]; lossSum: number; lossCount: number }>(
+    ckptDir,
+    state,
+  );
   const history = saved?.history ?? [];
   let lossSum = saved?.lossSum ?? 0;
   let lossCount = saved?.lossCount ?? 0;
@@ -170,13 +183,19 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
         if (o.stopAfterSteps !== undefined) k = Math.min(k, o.stopAfterSteps - ranThisCall);
         const chunk = batches.slice(bi, bi + k);
         const seq = Math.max(...group.flat().map((i) => o.train[i]!.ids.length));
-        const collated = chunk.map((idx) => collate(o.train, idx, o.padId, { withTypes: o.withTypes, withLabels: true, seq }));
+        const collated = chunk.map((idx) =>
+          collate(o.train, idx, o.padId, { withTypes: o.withTypes, withLabels: true, seq }),
+        );
         // The last batch of an epoch may be smaller: it runs on its own.
         const same = collated.every((c) => c.indices.length === collated[0]!.indices.length);
         const parts = same ? [collated] : collated.map((c) => [c]);
         for (const part of parts) {
           const lrs = part.map((_, i) => learningRate(o.lr, state.step + i, schedule));
-          const results = await step.runMany(state, part.map((c) => c.feeds), lrs);
+          const results = await step.runMany(
+            state,
+            part.map((c) => c.feeds),
+            lrs,
+          );
           results.forEach((r, i) => {
             lossSum += r.loss;
             lossCount++;
@@ -184,7 +203,9 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
           });
           const r = results[results.length - 1]!;
           bar?.update(state.step, { loss: r.loss, tokensPerS: (tokens * 1000) / (Date.now() - t0) });
-          for (const x of results) if (x.step % 50 === 0) await log.write({ event: 'step', step: x.step, loss: x.loss, grad_norm: x.gradNorm });
+          for (const x of results)
+            if (x.step % 50 === 0)
+              await log.write({ event: 'step', step: x.step, loss: x.loss, grad_norm: x.gradNorm });
         }
         ranThisCall += k;
         bi += k;
@@ -196,13 +217,21 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
         o.dev.map((e) => e.label),
         argmaxRows(logits, cfg.numLabels),
       );
-      const rec: EpochRecord = { epoch: epoch + 1, step: state.step, trainLoss: lossSum / Math.max(1, lossCount), ...m };
+      const rec: EpochRecord = {
+        epoch: epoch + 1,
+        step: state.step,
+        trainLoss: lossSum / Math.max(1, lossCount),
+        ...m,
+      };
       lossSum = 0;
       lossCount = 0;
       const prevBest = bestOf(history);
       history.push(rec);
       await log.write({ event: 'eval', ...rec });
-      if (!o.quiet) process.stderr.write(`\nepoch ${rec.epoch}: dev accuracy ${(m.accuracy * 100).toFixed(2)}, macro-F1 ${(m.macroF1 * 100).toFixed(2)}\n`);
+      if (!o.quiet)
+        process.stderr.write(
+          `\nepoch ${rec.epoch}: dev accuracy ${(m.accuracy * 100).toFixed(2)}, macro-F1 ${(m.macroF1 * 100).toFixed(2)}\n`,
+        );
       if (o.keep === 'best' && (!prevBest || rec.accuracy > prevBest.accuracy))
         await replaceDir(join(o.outDir, 'best'), (tmp) => o.exportModel(tmp, currentValues()));
       await saveCheckpoint();
@@ -211,9 +240,12 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
     bar?.stop();
     await Promise.all([step.release(), evalFn.release()]);
   }
-  if (o.keep === 'last') await replaceDir(join(o.outDir, 'last'), (tmp) => o.exportModel(tmp, currentValues()));
+  if (o.keep === 'last')
+    await replaceDir(join(o.outDir, 'last'), (tmp) => o.exportModel(tmp, currentValues()));
   const result = { history, best: bestOf(history), completed: true, steps: state.step };
-  await writeFileAtomic(join(o.outDir, 'metrics.json'), [Buffer.from(JSON.stringify(result, null, 2) + '\n')]);
+  await writeFileAtomic(join(o.outDir, 'metrics.json'), [
+    Buffer.from(JSON.stringify(result, null, 2) + '\n'),
+  ]);
   return result;
 }
 

@@ -7,7 +7,10 @@ export interface ClassificationMetrics {
   readonly count: number;
 }
 
-export function classificationMetrics(labels: readonly number[], predictions: readonly number[]): ClassificationMetrics {
+export function classificationMetrics(
+  labels: readonly number[],
+  predictions: readonly number[],
+): ClassificationMetrics {
   if (labels.length !== predictions.length)
     throw new Error(`${labels.length} labels but ${predictions.length} predictions`);
   const n = labels.length;

@@ -43,9 +43,14 @@ export async function setupRun(o: SetupOptions): Promise<RunSetup> {
   const pre = o.fromScratch
     ? { dir: o.model, hf: await loadHfConfig(o.model), tensors: new Map(), files: [] }
     : await readPretrained(o.model);
-  const preConfig = o.fromScratch ? modelConfigFromHf(pre.hf) : (pre as Awaited<ReturnType<typeof readPretrained>>).config;
+  const preConfig = o.fromScratch
+    ? modelConfigFromHf(pre.hf)
+    : (pre as Awaited<ReturnType<typeof readPretrained>>).config;
   const tokenizer = await loadTokenizer(o.model);
-  const dataOpts = { ...(o.dataDir ? { dataDir: o.dataDir } : {}), ...(o.skipBadRows ? { skipBadRows: true } : {}) };
+  const dataOpts = {
+    ...(o.dataDir ? { dataDir: o.dataDir } : {}),
+    ...(o.skipBadRows ? { skipBadRows: true } : {}),
+  };
   const train: LoadResult = await loadDataset(o.data, { ...dataOpts, split: o.trainSplit ?? 'train' });
   const dev: LoadResult = await loadDataset(o.data, { ...dataOpts, split: o.evalSplit ?? 'dev' });
   const labelNames = train.labelNames;
@@ -60,8 +65,12 @@ export async function setupRun(o: SetupOptions): Promise<RunSetup> {
   } else {
     // A head trained for another label set is left out of the checkpoint and initialised fresh.
     const headFits = preConfig.numLabels === labelNames.length;
-    const tensors = headFits ? pre.tensors : new Map([...pre.tensors].filter(([k]) => !/^classifier\./.test(k)));
-    const bound = bindWeights(b, { ...pre, tensors, config }, o.seed, (n) => /^(classifier|bert\.pooler)\./.test(n));
+    const tensors = headFits
+      ? pre.tensors
+      : new Map([...pre.tensors].filter(([k]) => !/^classifier\./.test(k)));
+    const bound = bindWeights(b, { ...pre, tensors, config }, o.seed, (n) =>
+      /^(classifier|bert\.pooler)\./.test(n),
+    );
     initial = bound.values;
     initialised = [...bound.initialised];
   }

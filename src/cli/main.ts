@@ -6,7 +6,9 @@ import { registerPredict } from './commands/predict.js';
 import { registerPretrain } from './commands/pretrain.js';
 
 const program = new Command();
-program.name('plmkit').description('Trustworthiness and efficiency of pre-trained language models, on ONNX Runtime');
+program
+  .name('plmkit')
+  .description('Trustworthiness and efficiency of pre-trained language models, on ONNX Runtime');
 
 registerFinetune(program);
 registerPredict(program);

@@ -12,13 +12,19 @@ import { expandLike } from './ops/shape-ops.js';
 import { formatShape, sameShape } from './shape.js';
 
 /** Cotangents of `wrt` given cotangents of `outputs` (a vector-Jacobian product). Unreached inputs get zeros. */
-export function vjp(outputs: readonly Tensor[], cotangents: readonly Tensor[], wrt: readonly Tensor[]): Tensor[] {
-  if (outputs.length !== cotangents.length) fail('vjp', `${outputs.length} outputs but ${cotangents.length} cotangents`);
+export function vjp(
+  outputs: readonly Tensor[],
+  cotangents: readonly Tensor[],
+  wrt: readonly Tensor[],
+): Tensor[] {
+  if (outputs.length !== cotangents.length)
+    fail('vjp', `${outputs.length} outputs but ${cotangents.length} cotangents`);
   if (outputs.length === 0) fail('vjp', 'needs at least one output');
   const graph = outputs[0]!.graph;
   for (const w of wrt) {
     if (w.graph !== graph) fail('grad', `${w.toString()} belongs to another graph`);
-    if (!isFloat(w.dtype)) fail('grad', `cannot differentiate with respect to ${w.dtype} tensor ${w.toString()}`);
+    if (!isFloat(w.dtype))
+      fail('grad', `cannot differentiate with respect to ${w.dtype} tensor ${w.toString()}`);
   }
 
   // Tensors that depend on some wrt tensor: only these can carry a non-zero cotangent to wrt.
@@ -38,7 +44,11 @@ export function vjp(outputs: readonly Tensor[], cotangents: readonly Tensor[], w
     ct.set(t, prev ? add(prev, shaped) : shaped);
   };
   outputs.forEach((o, i) => {
-    if (depends.has(o)) accumulate(o, sameShape(cotangents[i]!.shape, o.shape) ? cotangents[i]! : expandLike(cotangents[i]!, o));
+    if (depends.has(o))
+      accumulate(
+        o,
+        sameShape(cotangents[i]!.shape, o.shape) ? cotangents[i]! : expandLike(cotangents[i]!, o),
+      );
   });
 
   const maxId = Math.max(...outputs.map((o) => o.node.id));
@@ -49,7 +59,11 @@ export function vjp(outputs: readonly Tensor[], cotangents: readonly Tensor[], w
     if (!node.op.vjp) fail(node.op.name, 'has no gradient rule but a gradient reached it', node.inputs);
     const ins = node.op.vjp(node, gs);
     if (ins.length !== node.inputs.length)
-      fail(node.op.name, `gradient rule returned ${ins.length} cotangents for ${node.inputs.length} inputs`, node.inputs);
+      fail(
+        node.op.name,
+        `gradient rule returned ${ins.length} cotangents for ${node.inputs.length} inputs`,
+        node.inputs,
+      );
     ins.forEach((g, i) => {
       const t = node.inputs[i]!;
       if (g && depends.has(t) && isFloat(t.dtype)) accumulate(t, g);
@@ -60,7 +74,8 @@ export function vjp(outputs: readonly Tensor[], cotangents: readonly Tensor[], w
 
 /** Gradients of a scalar with respect to each of `wrt` (parameters, inputs or intermediate tensors). */
 export function grad(y: Tensor, wrt: readonly Tensor[]): Tensor[] {
-  if (y.rank !== 0) fail('grad', `needs a scalar, got shape ${formatShape(y.shape)}; use vjp for non-scalars`, [y]);
+  if (y.rank !== 0)
+    fail('grad', `needs a scalar, got shape ${formatShape(y.shape)}; use vjp for non-scalars`, [y]);
   return vjp([y], [scalar(y.graph, 1, y.dtype)], wrt);
 }
 

@@ -7,6 +7,7 @@ import { logSoftmax, oneHot } from './ops/nn-ops.js';
 import { mean, sum } from './ops/reduce.js';
 import { matmul } from './ops/matmul.js';
 import { layerNormPrimitive } from './ops/layer-norm.js';
+import { geluPrimitive } from './ops/gelu.js';
 
 /** Layer normalization over the last axis (biased variance, as PyTorch and ONNX compute it). */
 export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor, eps = 1e-12): Tensor {
@@ -23,11 +24,21 @@ export function layerNormComposed(x: Tensor, weight: Tensor, bias: Tensor, eps =
 
 /** GELU with the exact erf form, as BERT uses it. */
 export function gelu(x: Tensor): Tensor {
-  return mul(mul(x, 0.5), add(erf(mul(x, Math.SQRT1_2)), 1));
+  return geluPrimitive(x, 'none');
 }
 
 /** GELU with the tanh approximation (Hugging Face 'gelu_new'). */
 export function geluTanh(x: Tensor): Tensor {
+  return geluPrimitive(x, 'tanh');
+}
+
+/** The erf form composed from primitives (the reference the primitive is tested against). */
+export function geluComposed(x: Tensor): Tensor {
+  return mul(mul(x, 0.5), add(erf(mul(x, Math.SQRT1_2)), 1));
+}
+
+/** The tanh approximation composed from primitives. */
+export function geluTanhComposed(x: Tensor): Tensor {
   const inner = mul(add(x, mul(mul(mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI));
   return mul(mul(x, 0.5), add(tanh(inner), 1));
 }

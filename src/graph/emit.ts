@@ -9,7 +9,7 @@ import { ONNX_DTYPE, type DType, type TypedArray } from './dtype.js';
 import { fail, type LowerContext, type Node, type OnnxAttr, type Tensor } from './graph.js';
 import { InputOp, ParamOp } from './ops/core.js';
 
-export const OPSET = 18;
+export const OPSET = 20;
 
 export interface EmitSpec {
   /** Leaves (Input or Param tensors) fed at run time, in order. */
@@ -29,7 +29,12 @@ function typedBytes(data: TypedArray): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
-function tensorProto(name: string, dtype: DType, dims: readonly number[], data: ArrayLike<number> | TypedArray): OnnxTypes.ITensorProto {
+function tensorProto(
+  name: string,
+  dtype: DType,
+  dims: readonly number[],
+  data: ArrayLike<number> | TypedArray,
+): OnnxTypes.ITensorProto {
   let raw: Uint8Array;
   if (ArrayBuffer.isView(data) && !(data instanceof DataView)) {
     raw = typedBytes(data as TypedArray);
@@ -141,7 +146,10 @@ function emitGraph(spec: EmitSpec, opts: GraphOptions = {}): OnnxTypes.IGraphPro
   const name = (t: Tensor): string => {
     const leaf = leafName(t);
     if (leaf) return leaf;
-    return outName.get(t) ?? (t.node.outputs.length === 1 ? `${prefix}v${t.node.id}` : `${prefix}v${t.node.id}_${t.index}`);
+    return (
+      outName.get(t) ??
+      (t.node.outputs.length === 1 ? `${prefix}v${t.node.id}` : `${prefix}v${t.node.id}_${t.index}`)
+    );
   };
   let currentNode = 0;
   let subIndex = 0;
@@ -191,7 +199,10 @@ function emitGraph(spec: EmitSpec, opts: GraphOptions = {}): OnnxTypes.IGraphPro
         initializers.push(tensorProto(leaf, t.dtype, t.shape as number[], value));
         continue;
       }
-      fail('emit', `${node.op === ParamOp ? 'parameter' : 'input'} "${leaf}" is needed but neither fed nor frozen`);
+      fail(
+        'emit',
+        `${node.op === ParamOp ? 'parameter' : 'input'} "${leaf}" is needed but neither fed nor frozen`,
+      );
     }
     node.op.lower(node, ctx);
   }
@@ -252,8 +263,10 @@ export const loopNames = {
  * parameters and optimizer slots) crosses into and out of ONNX Runtime once per call, not once per step.
  */
 export function emitLoopModel(spec: LoopSpec): OnnxTypes.ModelProto {
-  if (spec.carried.length !== spec.carriedNext.length) fail('emitLoop', 'carried and carriedNext differ in length');
-  if (spec.perStep.length === 0) fail('emitLoop', 'needs at least one per-step input (it sets the step count)');
+  if (spec.carried.length !== spec.carriedNext.length)
+    fail('emitLoop', 'carried and carriedNext differ in length');
+  if (spec.perStep.length === 0)
+    fail('emitLoop', 'needs at least one per-step input (it sets the step count)');
   const names = (ts: readonly Tensor[]) =>
     ts.map((t) => leafName(t) ?? fail('emitLoop', `${t.toString()} is not an Input or Param leaf`));
   const carried = names(spec.carried);
@@ -297,7 +310,12 @@ export function emitLoopModel(spec: LoopSpec): OnnxTypes.ModelProto {
   const first = loopNames.stacked(perStep[0]!);
   const outerNodes: OnnxTypes.INodeProto[] = [
     { name: 'steps_shape', opType: 'Shape', input: [first], output: ['steps_shape'] },
-    { name: 'steps_slice', opType: 'Slice', input: ['steps_shape', 'loop_zero', 'loop_one'], output: ['steps_vec'] },
+    {
+      name: 'steps_slice',
+      opType: 'Slice',
+      input: ['steps_shape', 'loop_zero', 'loop_one'],
+      output: ['steps_vec'],
+    },
     { name: 'steps_count', opType: 'Squeeze', input: ['steps_vec', 'loop_zero'], output: ['steps_count'] },
     {
       name: 'loop',

@@ -17,7 +17,12 @@ export interface LowerContext {
   name(t: Tensor): string;
   outputName(node: Node, index: number): string;
   fresh(hint: string): string;
-  emit(opType: string, inputs: readonly string[], outputs: readonly string[], attrs?: Readonly<Record<string, OnnxAttr>>): void;
+  emit(
+    opType: string,
+    inputs: readonly string[],
+    outputs: readonly string[],
+    attrs?: Readonly<Record<string, OnnxAttr>>,
+  ): void;
   /** A deduplicated int64 initializer (axes, shapes, pads). */
   constInt64(values: readonly number[], scalar?: boolean): string;
   constScalar(value: number, dtype: DType): string;
@@ -88,7 +93,9 @@ function callerFrame(): string {
 /** Raises a build-time error naming the op, the input types and the calling code. */
 export function fail(op: string, message: string, inputs: readonly TensorType[] = []): never {
   const types = inputs.map((t) => `${t.dtype}${formatShape(t.shape)}`).join(', ');
-  throw new GraphError(`${op}: ${message}${types ? ` (inputs: ${types})` : ''}; called from ${callerFrame()}`);
+  throw new GraphError(
+    `${op}: ${message}${types ? ` (inputs: ${types})` : ''}; called from ${callerFrame()}`,
+  );
 }
 
 export class Graph {
@@ -108,7 +115,8 @@ export class Graph {
 
   /** Registers a unique external name (graph input or parameter). */
   claimName(name: string, t: Tensor): void {
-    if (this.names.has(name)) fail('name', `"${name}" is already used by ${this.names.get(name)!.toString()}`);
+    if (this.names.has(name))
+      fail('name', `"${name}" is already used by ${this.names.get(name)!.toString()}`);
     this.names.set(name, t);
   }
 

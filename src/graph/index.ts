@@ -12,5 +12,14 @@ export * from './ops/nn-ops.js';
 export { registeredOps } from './ops/registry.js';
 export * from './composite.js';
 export { grad, valueAndGrad, vjp } from './autodiff.js';
-export { emitLoopModel, emitModel, encodeModel, leafName, loopNames, OPSET, type EmitSpec, type LoopSpec } from './emit.js';
+export {
+  emitLoopModel,
+  emitModel,
+  encodeModel,
+  leafName,
+  loopNames,
+  OPSET,
+  type EmitSpec,
+  type LoopSpec,
+} from './emit.js';
 export { matmulFlops } from './cost.js';

@@ -8,12 +8,7 @@ import type { ModelConfig } from '../nn/config.js';
 import { Rng, deriveSeed } from '../runtime/random.js';
 import { initialise } from '../nn/builder.js';
 import { loadHfConfig, writeHfConfig, type HfConfig } from './hf-config.js';
-import {
-  readSafetensorsDir,
-  tensorToFloat32,
-  writeSafetensorsDir,
-  type SafeTensor,
-} from './safetensors.js';
+import { readSafetensorsDir, tensorToFloat32, writeSafetensorsDir, type SafeTensor } from './safetensors.js';
 
 export class CheckpointError extends Error {
   override name = 'CheckpointError';
@@ -21,7 +16,9 @@ export class CheckpointError extends Error {
 
 export function modelConfigFromHf(hf: HfConfig): ModelConfig {
   if (hf.position_embedding_type && hf.position_embedding_type !== 'absolute')
-    throw new CheckpointError(`position_embedding_type "${hf.position_embedding_type}" is not supported (only "absolute")`);
+    throw new CheckpointError(
+      `position_embedding_type "${hf.position_embedding_type}" is not supported (only "absolute")`,
+    );
   return {
     modelType: hf.model_type,
     vocabSize: hf.vocab_size,
@@ -42,7 +39,10 @@ export function modelConfigFromHf(hf: HfConfig): ModelConfig {
 }
 
 /** config.json fields for a model config, keeping `base` fields (labels, architectures, extra keys). */
-export function hfConfigFromModel(cfg: ModelConfig, base: Readonly<Record<string, unknown>> = {}): Record<string, unknown> {
+export function hfConfigFromModel(
+  cfg: ModelConfig,
+  base: Readonly<Record<string, unknown>> = {},
+): Record<string, unknown> {
   const id2label =
     (base['id2label'] as Record<string, string> | undefined) ??
     Object.fromEntries(Array.from({ length: cfg.numLabels }, (_, i) => [String(i), `LABEL_${i}`]));

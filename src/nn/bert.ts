@@ -49,12 +49,22 @@ export function embeddings(b: ModelBuilder, x: TextInputs, cfg: ModelConfig): Te
   const init = { kind: 'normal', std: cfg.initStd } as const;
   const p = `${cfg.modelType}.embeddings`;
   const words = embedding(b, `${p}.word_embeddings`, x.inputIds, cfg.vocabSize, cfg.hiddenSize, init);
-  const positions = embedding(b, `${p}.position_embeddings`, positionIds(x, cfg), cfg.maxPositions, cfg.hiddenSize, init);
+  const positions = embedding(
+    b,
+    `${p}.position_embeddings`,
+    positionIds(x, cfg),
+    cfg.maxPositions,
+    cfg.hiddenSize,
+    init,
+  );
   const typeTable = b.param(`${p}.token_type_embeddings.weight`, [cfg.typeVocabSize, cfg.hiddenSize], init);
   // Without token type ids every token has type 0 (as transformers defaults them).
   const types = x.tokenTypeIds ? gather(typeTable, x.tokenTypeIds) : sliceAxis(typeTable, 0, 0, 1);
   const sum = add(add(words, positions), types);
-  return b.dropout(layerNormLayer(b, `${p}.LayerNorm`, sum, cfg.hiddenSize, cfg.layerNormEps), cfg.hiddenDropout);
+  return b.dropout(
+    layerNormLayer(b, `${p}.LayerNorm`, sum, cfg.hiddenSize, cfg.layerNormEps),
+    cfg.hiddenDropout,
+  );
 }
 
 /** Embeddings and encoder: every layer's hidden states (index 0 is the embedding output). */

@@ -42,7 +42,11 @@ export class ModelBuilder {
   /** Dropout in training graphs; each call site gets its own seed stream derived from the graph's seed. */
   dropout(x: Tensor, ratio: number): Tensor {
     if (!this.options.training || ratio === 0) return x;
-    return dropout(x, ratio, deriveSeed(this.options.dropoutSeed ?? 0, `dropout${this.dropouts++}`) & 0x7fffffff);
+    return dropout(
+      x,
+      ratio,
+      deriveSeed(this.options.dropoutSeed ?? 0, `dropout${this.dropouts++}`) & 0x7fffffff,
+    );
   }
 
   /** Initial values; each parameter draws from its own stream, so adding a parameter shifts no other. */

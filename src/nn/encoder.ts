@@ -33,7 +33,9 @@ function activation(x: Tensor, name = 'gelu'): Tensor {
     case 'relu':
       return relu(x);
     default:
-      throw new Error(`unsupported hidden_act "${name}" (supported: gelu, gelu_new, gelu_pytorch_tanh, relu)`);
+      throw new Error(
+        `unsupported hidden_act "${name}" (supported: gelu, gelu_new, gelu_pytorch_tanh, relu)`,
+      );
   }
 }
 
@@ -43,7 +45,13 @@ export function attentionBias(mask: Tensor): Tensor {
   return unsqueeze(mul(sub(1, keep), -3.4028234663852886e38), [1, 2]);
 }
 
-export function selfAttention(b: ModelBuilder, p: string, x: Tensor, bias: Tensor, cfg: EncoderConfig): Tensor {
+export function selfAttention(
+  b: ModelBuilder,
+  p: string,
+  x: Tensor,
+  bias: Tensor,
+  cfg: EncoderConfig,
+): Tensor {
   const h = cfg.hiddenSize;
   const dh = h / cfg.numHeads;
   const init = { kind: 'normal', std: cfg.initStd } as const;
@@ -58,17 +66,30 @@ export function selfAttention(b: ModelBuilder, p: string, x: Tensor, bias: Tenso
   return layerNormLayer(b, `${p}.output.LayerNorm`, add(out, x), h, cfg.layerNormEps);
 }
 
-export function encoderLayer(b: ModelBuilder, p: string, x: Tensor, bias: Tensor, cfg: EncoderConfig): Tensor {
+export function encoderLayer(
+  b: ModelBuilder,
+  p: string,
+  x: Tensor,
+  bias: Tensor,
+  cfg: EncoderConfig,
+): Tensor {
   const init = { kind: 'normal', std: cfg.initStd } as const;
   const attn = selfAttention(b, `${p}.attention`, x, bias, cfg);
-  const inter = activation(dense(b, `${p}.intermediate.dense`, attn, cfg.hiddenSize, cfg.intermediateSize, init), cfg.hiddenAct);
-  const out = b.dropout(dense(b, `${p}.output.dense`, inter, cfg.intermediateSize, cfg.hiddenSize, init), cfg.hiddenDropout);
+  const inter = activation(
+    dense(b, `${p}.intermediate.dense`, attn, cfg.hiddenSize, cfg.intermediateSize, init),
+    cfg.hiddenAct,
+  );
+  const out = b.dropout(
+    dense(b, `${p}.output.dense`, inter, cfg.intermediateSize, cfg.hiddenSize, init),
+    cfg.hiddenDropout,
+  );
   return layerNormLayer(b, `${p}.output.LayerNorm`, add(out, attn), cfg.hiddenSize, cfg.layerNormEps);
 }
 
 /** Runs all layers; returns the last hidden state and every layer's output (index 0: the embeddings). */
 export function encoder(b: ModelBuilder, p: string, x: Tensor, bias: Tensor, cfg: EncoderConfig): Tensor[] {
   const states = [x];
-  for (let i = 0; i < cfg.numLayers; i++) states.push(encoderLayer(b, `${p}.layer.${i}`, states[i]!, bias, cfg));
+  for (let i = 0; i < cfg.numLayers; i++)
+    states.push(encoderLayer(b, `${p}.layer.${i}`, states[i]!, bias, cfg));
   return states;
 }

@@ -6,7 +6,14 @@ import type { Tensor } from '../graph/graph.js';
 import { gather } from '../graph/ops/nn-ops.js';
 import type { Init, ModelBuilder } from './builder.js';
 
-export function dense(b: ModelBuilder, name: string, x: Tensor, inF: number, outF: number, init: Init): Tensor {
+export function dense(
+  b: ModelBuilder,
+  name: string,
+  x: Tensor,
+  inF: number,
+  outF: number,
+  init: Init,
+): Tensor {
   const w = b.param(`${name}.weight`, [inF, outF], init, true);
   const bias = b.param(`${name}.bias`, [outF], { kind: 'zeros' });
   return linear(x, w, bias);
@@ -18,7 +25,14 @@ export function layerNormLayer(b: ModelBuilder, name: string, x: Tensor, dim: nu
   return layerNorm(x, w, bias, eps);
 }
 
-export function embedding(b: ModelBuilder, name: string, ids: Tensor, rows: number, dim: number, init: Init): Tensor {
+export function embedding(
+  b: ModelBuilder,
+  name: string,
+  ids: Tensor,
+  rows: number,
+  dim: number,
+  init: Init,
+): Tensor {
   return gather(b.param(`${name}.weight`, [rows, dim], init), ids);
 }
 

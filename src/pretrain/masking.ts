@@ -26,7 +26,12 @@ export function maskRow(ids: readonly number[], o: MaskingOptions, rng: Rng): Ma
   const units: number[][] = [];
   for (let i = 0; i < ids.length; i++) {
     if (o.specialIds.has(ids[i]!)) continue;
-    if (o.wholeWord && o.isContinuation?.(ids[i]!) && units.length && units[units.length - 1]!.at(-1) === i - 1)
+    if (
+      o.wholeWord &&
+      o.isContinuation?.(ids[i]!) &&
+      units.length &&
+      units[units.length - 1]!.at(-1) === i - 1
+    )
       units[units.length - 1]!.push(i);
     else units.push([i]);
   }

@@ -22,11 +22,20 @@ export interface CardInputs {
 
 export async function writeModelCard(c: CardInputs): Promise<void> {
   const run = JSON.parse(await readFile(join(c.runDir, 'run.json'), 'utf8')) as Record<string, unknown>;
-  const tokens = JSON.parse(await readFile(join(c.runDir, 'tokens', 'train.json'), 'utf8')) as { tokens: number; documents: number };
-  const sources = JSON.parse(await readFile(join(c.corpusDir, 'sources.json'), 'utf8')) as Record<string, { documents: number; words: number }>;
+  const tokens = JSON.parse(await readFile(join(c.runDir, 'tokens', 'train.json'), 'utf8')) as {
+    tokens: number;
+    documents: number;
+  };
+  const sources = JSON.parse(await readFile(join(c.corpusDir, 'sources.json'), 'utf8')) as Record<
+    string,
+    { documents: number; words: number }
+  >;
   const state = JSON.parse(await readFile(join(c.runDir, 'checkpoint', 'trainer_state.json'), 'utf8')) as {
     step: number;
-    extra: { seconds: number; evals: { step: number; maskedAccuracy: number; maskedPerplexity: number; maskedTokens: number }[] };
+    extra: {
+      seconds: number;
+      evals: { step: number; maskedAccuracy: number; maskedPerplexity: number; maskedTokens: number }[];
+    };
   };
   const log = (await readFile(join(c.runDir, 'log.jsonl'), 'utf8'))
     .trim()
@@ -34,7 +43,12 @@ export async function writeModelCard(c: CardInputs): Promise<void> {
     .map((l) => JSON.parse(l) as { event: string; step: number; loss?: number; tokens?: number });
   const losses = log.filter((e) => e.event === 'step' && e.loss !== undefined);
   const svg = await lineChartSvg(
-    [{ name: 'training loss (MLM cross-entropy)', points: losses.map((e) => ({ x: e.tokens! / 1e6, y: e.loss! })) }],
+    [
+      {
+        name: 'training loss (MLM cross-entropy)',
+        points: losses.map((e) => ({ x: e.tokens! / 1e6, y: e.loss! })),
+      },
+    ],
     { title: 'Masked-language-model loss', xTitle: 'training tokens (millions)', yTitle: 'loss (nats)' },
   );
   await writeFile(join(c.modelDir, 'loss.svg'), svg);
@@ -56,7 +70,10 @@ Train splits only (dev and test splits never), deduplicated; a hashed 0.5% of do
 | source | documents | words | licence |
 | --- | ---: | ---: | --- |
 ${Object.entries(sources)
-  .map(([k, s]) => `| ${k} | ${s.documents.toLocaleString('en')} | ${s.words.toLocaleString('en')} | ${c.licences[k] ?? 'see ../shared/data/' + k + '/README.md'} |`)
+  .map(
+    ([k, s]) =>
+      `| ${k} | ${s.documents.toLocaleString('en')} | ${s.words.toLocaleString('en')} | ${c.licences[k] ?? 'see ../shared/data/' + k + '/README.md'} |`,
+  )
   .join('\n')}
 
 Tokenized: ${tokens.documents.toLocaleString('en')} documents, ${tokens.tokens.toLocaleString('en')} tokens (documents separated by [SEP]).

@@ -57,7 +57,12 @@ export interface MlmBatch {
 }
 
 /** [CLS] block [SEP] rows, masked; positions are flat indices into [batch * seq]. */
-export function mlmBatch(blocks: readonly Uint32Array[], o: Pick<PretrainOptions, 'clsId' | 'sepId'>, masking: MaskingOptions, rng: Rng): MlmBatch {
+export function mlmBatch(
+  blocks: readonly Uint32Array[],
+  o: Pick<PretrainOptions, 'clsId' | 'sepId'>,
+  masking: MaskingOptions,
+  rng: Rng,
+): MlmBatch {
   const seq = blocks[0]!.length + 2;
   const n = blocks.length;
   const ids = new BigInt64Array(n * seq);
@@ -84,7 +89,10 @@ export function mlmBatch(blocks: readonly Uint32Array[], o: Pick<PretrainOptions
 }
 
 /** Inference graph for evaluation: per masked position, whether the argmax is right and log p(label). */
-export async function mlmEvalFunction(cfg: ModelConfig, frozenOrFed: { fed: boolean; values?: ReadonlyMap<string, Float32Array> }) {
+export async function mlmEvalFunction(
+  cfg: ModelConfig,
+  frozenOrFed: { fed: boolean; values?: ReadonlyMap<string, Float32Array> },
+) {
   const b = new ModelBuilder({ training: false });
   const x = mlmInputs(b, textInputs(b));
   const { logits } = maskedLm(b, x, cfg);
@@ -161,11 +169,16 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   const evalFn = heldout ? await mlmEvalFunction(cfg, { fed: true }) : undefined;
   const blockLen = o.seqLen - 2;
   const blocksPerEpoch = train.blocks(blockLen);
-  if (blocksPerEpoch < o.batchSize) throw new Error(`${o.trainTokens}: only ${blocksPerEpoch} blocks of ${blockLen} tokens`);
+  if (blocksPerEpoch < o.batchSize)
+    throw new Error(`${o.trainTokens}: only ${blocksPerEpoch} blocks of ${blockLen} tokens`);
   const tokensPerStep = o.batchSize * o.seqLen;
   const total = Math.ceil(o.totalTokens / tokensPerStep);
   const stepsPerEpoch = Math.floor(blocksPerEpoch / o.batchSize);
-  const schedule = { kind: 'linear', warmupSteps: Math.round(o.warmupRatio * total), totalSteps: total } as const;
+  const schedule = {
+    kind: 'linear',
+    warmupSteps: Math.round(o.warmupRatio * total),
+    totalSteps: total,
+  } as const;
   const log = new JsonlLog(join(o.outDir, 'log.jsonl'));
   const ckpt = join(o.outDir, 'checkpoint');
 
@@ -175,7 +188,9 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   const evals = saved?.evals ?? [];
   if (saved) await log.write({ event: 'resume', step: state.step });
   const paramFeeds = (): Record<string, HostTensor> =>
-    Object.fromEntries([...state.params].map(([k, v]) => [k, { dtype: 'float32', dims: step.shapes.get(k)!, data: v }]));
+    Object.fromEntries(
+      [...state.params].map(([k, v]) => [k, { dtype: 'float32', dims: step.shapes.get(k)!, data: v }]),
+    );
   const runEval = async () => {
     if (!evalFn || !heldout) return;
     const e = { step: state.step, ...(await evaluateMlm(evalFn, heldout, o, masking, paramFeeds())) };
@@ -207,7 +222,9 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
       for (let j = 0; j < k; j++) {
         const s0 = state.step + j;
         const first = (s0 % stepsPerEpoch) * o.batchSize;
-        const rows = await Promise.all(order.slice(first, first + o.batchSize).map((i) => train.block(i, blockLen)));
+        const rows = await Promise.all(
+          order.slice(first, first + o.batchSize).map((i) => train.block(i, blockLen)),
+        );
         batches.push(mlmBatch(rows, o, masking, new Rng(deriveSeed(o.seed, `mask${s0}`))));
       }
       // Whole-word masking can change the masked count between batches: equal shapes run together.
@@ -220,19 +237,34 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
       let r: StepResult | undefined;
       for (const g of groups) {
         const lrs = g.map((_, j) => learningRate(o.lr, state.step + j, schedule));
-        const results = await step.runMany(state, g.map((b) => b.feeds), lrs);
+        const results = await step.runMany(
+          state,
+          g.map((b) => b.feeds),
+          lrs,
+        );
         for (const x of results)
           if (x.step % 25 === 0)
-            await log.write({ event: 'step', step: x.step, tokens: x.step * tokensPerStep, loss: x.loss, grad_norm: x.gradNorm, seconds });
+            await log.write({
+              event: 'step',
+              step: x.step,
+              tokens: x.step * tokensPerStep,
+              loss: x.loss,
+              grad_norm: x.gradNorm,
+              seconds,
+            });
         r = results.at(-1);
       }
       ran += k;
       const now = Date.now();
       seconds += (now - t) / 1000;
       t = now;
-      bar?.update(state.step, { loss: r!.loss, tokensPerS: (ran * tokensPerStep) / Math.max(1e-9, seconds - (saved?.seconds ?? 0)) });
+      bar?.update(state.step, {
+        loss: r!.loss,
+        tokensPerS: (ran * tokensPerStep) / Math.max(1e-9, seconds - (saved?.seconds ?? 0)),
+      });
       if (state.step % o.evalEvery === 0) await runEval();
-      if (state.step % o.checkpointEvery === 0 || state.step === total) await saveTrainState(ckpt, state, { seconds, evals });
+      if (state.step % o.checkpointEvery === 0 || state.step === total)
+        await saveTrainState(ckpt, state, { seconds, evals });
     }
   } finally {
     bar?.stop();

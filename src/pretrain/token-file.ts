@@ -5,7 +5,12 @@ import { createWriteStream } from 'node:fs';
 import { open, rename, stat } from 'node:fs/promises';
 import type { Tokenizer } from '../io/tokenizer/index.js';
 
-export async function writeTokenFile(path: string, docs: AsyncIterable<string>, tok: Tokenizer, sepId: number): Promise<{ tokens: number; documents: number }> {
+export async function writeTokenFile(
+  path: string,
+  docs: AsyncIterable<string>,
+  tok: Tokenizer,
+  sepId: number,
+): Promise<{ tokens: number; documents: number }> {
   const tmp = `${path}.tmp-${process.pid}`;
   const out = createWriteStream(tmp);
   let tokens = 0;

@@ -28,7 +28,12 @@ export async function lineChartSvg(series: readonly Series[], o: ChartOptions): 
     mark: { type: 'line', strokeWidth: 1.5 },
     encoding: {
       x: { field: 'x', type: 'quantitative', title: o.xTitle },
-      y: { field: 'y', type: 'quantitative', title: o.yTitle, scale: o.logY ? { type: 'log' } : { zero: false } },
+      y: {
+        field: 'y',
+        type: 'quantitative',
+        title: o.yTitle,
+        scale: o.logY ? { type: 'log' } : { zero: false },
+      },
       color: { field: 'series', type: 'nominal', title: null },
     },
   };

@@ -36,7 +36,12 @@ export class CompiledFunction {
 
   static async create(spec: CompileSpec): Promise<CompiledFunction> {
     const inputs = spec.inputs.map((t) => ({ name: leafName(t)!, dtype: t.dtype, shape: t.shape }));
-    return CompiledFunction.fromModel(encodeModel(emitModel(spec)), inputs, Object.keys(spec.outputs), spec.session);
+    return CompiledFunction.fromModel(
+      encodeModel(emitModel(spec)),
+      inputs,
+      Object.keys(spec.outputs),
+      spec.session,
+    );
   }
 
   /** A session for an already emitted model whose inputs are declared by name, dtype and shape. */
@@ -53,7 +58,8 @@ export class CompiledFunction {
   check(feeds: Readonly<Record<string, HostTensor>>): void {
     const known = new Set(this.inputs.map((d) => d.name));
     for (const k of Object.keys(feeds)) {
-      if (!known.has(k)) throw new FeedError(`unknown input "${k}"; this function takes: ${[...known].join(', ')}`);
+      if (!known.has(k))
+        throw new FeedError(`unknown input "${k}"; this function takes: ${[...known].join(', ')}`);
     }
     const symbols = new Map<string, [number, string]>();
     for (const d of this.inputs) {
@@ -63,7 +69,8 @@ export class CompiledFunction {
       const where = `input "${d.name}": expected shape ${formatShape(d.shape)}, got ${formatShape(t.dims)}`;
       if (t.dims.length !== d.shape.length) throw new FeedError(where);
       const size = t.dims.reduce((a, b) => a * b, 1);
-      if (t.data.length !== size) throw new FeedError(`input "${d.name}": ${t.data.length} values for shape ${formatShape(t.dims)}`);
+      if (t.data.length !== size)
+        throw new FeedError(`input "${d.name}": ${t.data.length} values for shape ${formatShape(t.dims)}`);
       d.shape.forEach((dim, i) => {
         const got = t.dims[i]!;
         if (typeof dim === 'number') {

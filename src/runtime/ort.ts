@@ -18,7 +18,9 @@ const ORT_TYPE: Record<DType, ort.Tensor.Type> = {
   int32: 'int32',
   bool: 'bool',
 };
-const FROM_ORT: Partial<Record<string, DType>> = Object.fromEntries(Object.entries(ORT_TYPE).map(([k, v]) => [v, k as DType]));
+const FROM_ORT: Partial<Record<string, DType>> = Object.fromEntries(
+  Object.entries(ORT_TYPE).map(([k, v]) => [v, k as DType]),
+);
 
 // bool is stored as bytes; onnxruntime-node takes a Uint8Array for it.
 function toOrt(t: HostTensor): ort.Tensor {
@@ -64,9 +66,13 @@ export class OrtSession {
   ): Promise<Record<string, HostTensor>> {
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const [k, t] of Object.entries(feeds)) ortFeeds[k] = toOrt(t);
-    let fetches: Record<string, ort.Tensor | null> | string[] | undefined = outputs ? [...outputs] : undefined;
+    let fetches: Record<string, ort.Tensor | null> | string[] | undefined = outputs
+      ? [...outputs]
+      : undefined;
     if (into) {
-      fetches = Object.fromEntries((outputs ?? this.outputNames).map((n) => [n, into[n] ? toOrt(into[n]) : null]));
+      fetches = Object.fromEntries(
+        (outputs ?? this.outputNames).map((n) => [n, into[n] ? toOrt(into[n]) : null]),
+      );
     }
     const result = fetches ? await this.session.run(ortFeeds, fetches) : await this.session.run(ortFeeds);
     const out: Record<string, HostTensor> = {};

@@ -21,13 +21,18 @@ export async function saveTrainState(dir: string, state: TrainState, extra: unkn
 export async function loadTrainState<T>(dir: string, state: TrainState): Promise<T | undefined> {
   const found = await completeDir(dir);
   if (!found) return undefined;
-  const meta = JSON.parse(await readFile(join(found, 'trainer_state.json'), 'utf8')) as { step: number; extra: T };
+  const meta = JSON.parse(await readFile(join(found, 'trainer_state.json'), 'utf8')) as {
+    step: number;
+    extra: T;
+  };
   const saved = await readSafetensors(join(found, 'state.safetensors'));
   const get = (k: string, size: number) => {
     const t = saved.tensors.get(k);
-    if (!t) throw new Error(`${found}/state.safetensors lacks "${k}": the checkpoint belongs to another model`);
+    if (!t)
+      throw new Error(`${found}/state.safetensors lacks "${k}": the checkpoint belongs to another model`);
     const v = tensorToFloat32(t, k);
-    if (v.length !== size) throw new Error(`${found}/state.safetensors: "${k}" has ${v.length} values, expected ${size}`);
+    if (v.length !== size)
+      throw new Error(`${found}/state.safetensors: "${k}" has ${v.length} values, expected ${size}`);
     return v;
   };
   for (const [k, v] of state.params) state.params.set(k, get(`param:${k}`, v.length));

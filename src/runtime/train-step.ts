@@ -14,7 +14,13 @@ import { CompiledFunction, FeedError } from './compiled.js';
 import { allocate } from '../graph/dtype.js';
 import { emitLoopModel, encodeModel, loopNames } from '../graph/emit.js';
 import type { HostTensor, SessionOptions } from './ort.js';
-import { applyUpdate, slotNames, stepScalarInputs, stepScalarValues, type OptimizerConfig } from './optimizer.js';
+import {
+  applyUpdate,
+  slotNames,
+  stepScalarInputs,
+  stepScalarValues,
+  type OptimizerConfig,
+} from './optimizer.js';
 
 export class NonFiniteLossError extends Error {
   override name = 'NonFiniteLossError';
@@ -92,7 +98,8 @@ export class TrainStep {
       return leafName(p)!;
     });
     const grads = spec.grads ?? grad(spec.loss, spec.trainable);
-    if (grads.length !== spec.trainable.length) fail('TrainStep', `${grads.length} gradients for ${names.length} parameters`);
+    if (grads.length !== spec.trainable.length)
+      fail('TrainStep', `${grads.length} gradients for ${names.length} parameters`);
 
     const sq = grads.map((gr) => sum(mul(gr, gr)));
     const gradNorm = sqrt(sq.reduce((a, b) => add(a, b), scalar(g, 0)));
@@ -122,10 +129,18 @@ export class TrainStep {
         name: 'train_step',
       });
     const shapes = new Map(spec.trainable.map((p, i) => [names[i]!, p.shape as number[]]));
-    return new TrainStep(compileSingle, spec, names, shapes, slotInputs.map((t) => leafName(t)!), outputs, {
-      perStep: [...spec.batch, ...Object.values(scalars)],
-      carried: [...spec.trainable, ...slotInputs],
-    });
+    return new TrainStep(
+      compileSingle,
+      spec,
+      names,
+      shapes,
+      slotInputs.map((t) => leafName(t)!),
+      outputs,
+      {
+        perStep: [...spec.batch, ...Object.values(scalars)],
+        carried: [...spec.trainable, ...slotInputs],
+      },
+    );
   }
 
   private singleFn: Promise<CompiledFunction> | undefined;
@@ -146,10 +161,13 @@ export class TrainStep {
       const v = initial.get(n);
       if (!v) throw new Error(`no initial value for trainable parameter "${n}"`);
       const size = this.shapes.get(n)!.reduce((a, b) => a * b, 1);
-      if (v.length !== size) throw new Error(`parameter "${n}": ${v.length} values for shape [${this.shapes.get(n)!.join(', ')}]`);
+      if (v.length !== size)
+        throw new Error(`parameter "${n}": ${v.length} values for shape [${this.shapes.get(n)!.join(', ')}]`);
       params.set(n, v.slice());
     }
-    const slots = new Map(this.slotKeys.map((k) => [k, new Float32Array(params.get(k.slice(0, k.lastIndexOf(':')))!.length)]));
+    const slots = new Map(
+      this.slotKeys.map((k) => [k, new Float32Array(params.get(k.slice(0, k.lastIndexOf(':')))!.length)]),
+    );
     return { step: 0, params, slots };
   }
 
@@ -209,8 +227,16 @@ export class TrainStep {
         }),
       );
       const inputs = [
-        ...this.leaves.perStep.map((t) => ({ name: loopNames.stacked(leafName(t)!), dtype: t.dtype, shape: ['steps', ...t.shape] })),
-        ...this.leaves.carried.map((t) => ({ name: loopNames.initial(leafName(t)!), dtype: t.dtype, shape: t.shape })),
+        ...this.leaves.perStep.map((t) => ({
+          name: loopNames.stacked(leafName(t)!),
+          dtype: t.dtype,
+          shape: ['steps', ...t.shape],
+        })),
+        ...this.leaves.carried.map((t) => ({
+          name: loopNames.initial(leafName(t)!),
+          dtype: t.dtype,
+          shape: t.shape,
+        })),
       ];
       return CompiledFunction.fromModel(model, inputs, [], this.spec.session);
     })();
@@ -223,8 +249,13 @@ export class TrainStep {
    * is not finite, the batches are replayed one at a time from the unchanged state, so the error names
    * the exact step and the parameters stay at the last good step.
    */
-  async runMany(state: TrainState, batches: readonly Readonly<Record<string, HostTensor>>[], lrs: readonly number[]): Promise<StepResult[]> {
-    if (batches.length !== lrs.length) throw new Error(`${batches.length} batches but ${lrs.length} learning rates`);
+  async runMany(
+    state: TrainState,
+    batches: readonly Readonly<Record<string, HostTensor>>[],
+    lrs: readonly number[],
+  ): Promise<StepResult[]> {
+    if (batches.length !== lrs.length)
+      throw new Error(`${batches.length} batches but ${lrs.length} learning rates`);
     if (batches.length === 0) return [];
     const k = batches.length;
     const feeds: Record<string, HostTensor> = {};
@@ -233,17 +264,29 @@ export class TrainStep {
       const stacked = allocate(first.dtype, size * k);
       batches.forEach((b, i) => {
         const t = b[name];
-        if (!t || t.dtype !== first.dtype || t.dims.length !== first.dims.length || t.dims.some((d, j) => d !== first.dims[j]))
+        if (
+          !t ||
+          t.dtype !== first.dtype ||
+          t.dims.length !== first.dims.length ||
+          t.dims.some((d, j) => d !== first.dims[j])
+        )
           throw new FeedError(
             `batch ${i}: input "${name}" must match batch 0 (${first.dtype}[${first.dims.join(', ')}]) to run in one call`,
           );
-        (stacked as unknown as { set(a: ArrayLike<unknown>, o: number): void }).set(t.data as ArrayLike<unknown>, i * size);
+        (stacked as unknown as { set(a: ArrayLike<unknown>, o: number): void }).set(
+          t.data as ArrayLike<unknown>,
+          i * size,
+        );
       });
       feeds[loopNames.stacked(name)] = { dtype: first.dtype, dims: [k, ...first.dims], data: stacked };
     }
     const scalarValues = lrs.map((lr, i) => stepScalarValues(this.spec.optimizer, lr, state.step + i + 1));
     for (const key of Object.keys(scalarValues[0]!))
-      feeds[loopNames.stacked(key)] = { dtype: 'float32', dims: [k], data: Float32Array.from(scalarValues, (v) => v[key]!) };
+      feeds[loopNames.stacked(key)] = {
+        dtype: 'float32',
+        dims: [k],
+        data: Float32Array.from(scalarValues, (v) => v[key]!),
+      };
     const spare = state.spare ?? ((state as { spare?: Map<string, Float32Array> }).spare = new Map());
     const into: Record<string, HostTensor> = {};
     for (const [key, live] of [...state.params, ...state.slots]) {
@@ -257,7 +300,9 @@ export class TrainStep {
     const losses = out[loopNames.scanned('loss')]!.data as Float32Array;
     const norms = out[loopNames.scanned('grad_norm')]!.data as Float32Array;
     const termNames = Object.keys(this.outputs).filter((n) => n.startsWith('term:'));
-    const finite = losses.every(Number.isFinite) && termNames.every((n) => (out[loopNames.scanned(n)]!.data as Float32Array).every(Number.isFinite));
+    const finite =
+      losses.every(Number.isFinite) &&
+      termNames.every((n) => (out[loopNames.scanned(n)]!.data as Float32Array).every(Number.isFinite));
     if (!finite) {
       // Replay step by step: the single-step path stops at the first bad step with nothing lost.
       const results: StepResult[] = [];
@@ -277,7 +322,11 @@ export class TrainStep {
       for (const n of Object.keys(this.outputs).filter((o) => o.startsWith('extra:'))) {
         const all = out[loopNames.scanned(n)]!;
         const size = all.data.length / k;
-        extras[n.slice(6)] = { dtype: all.dtype, dims: all.dims.slice(1), data: all.data.slice(i * size, (i + 1) * size) };
+        extras[n.slice(6)] = {
+          dtype: all.dtype,
+          dims: all.dims.slice(1),
+          data: all.data.slice(i * size, (i + 1) * size),
+        };
       }
       return { step: first + i + 1, loss: losses[i]!, gradNorm: norms[i]!, terms, extras };
     });

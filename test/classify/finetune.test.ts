@@ -78,9 +78,15 @@ test('fine-tuning learns a toy task, exports a classifier that loads and predict
 
   const clf = await TextClassifier.load(join(out, 'best'));
   assert.deepEqual(clf.labelNames, ['negative', 'positive']);
-  const dev = (await readFile(join(data, 'dev.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+  const dev = (await readFile(join(data, 'dev.jsonl'), 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   const m = await clf.evaluate(
-    dev.map((r: { text: string; label: string }) => ({ text: r.text, label: r.label === 'positive' ? 1 : 0 })),
+    dev.map((r: { text: string; label: string }) => ({
+      text: r.text,
+      label: r.label === 'positive' ? 1 : 0,
+    })),
     ['negative', 'positive'],
   );
   assert.equal(m.accuracy, result.best!.accuracy);

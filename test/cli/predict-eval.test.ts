@@ -46,11 +46,20 @@ test('a saved model reloads and `plmkit predict` in a fresh process gives identi
 
   const data = join(await mkdtemp(join(tmpdir(), 'plmkit-in-')), 'in.jsonl');
   await writeFile(data, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
-  const expected = await original.predict(rows.map((r) => ({ text: r.text, ...(r.text_pair ? { textPair: r.text_pair } : {}) })));
+  const expected = await original.predict(
+    rows.map((r) => ({ text: r.text, ...(r.text_pair ? { textPair: r.text_pair } : {}) })),
+  );
   await original.release();
 
-  const { stdout } = await run(process.execPath, [join(root, 'bin', 'plmkit.js'), 'predict', '--model', saved, '--data', data, '--json'], { cwd: root });
-  const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const { stdout } = await run(
+    process.execPath,
+    [join(root, 'bin', 'plmkit.js'), 'predict', '--model', saved, '--data', data, '--json'],
+    { cwd: root },
+  );
+  const lines = stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.equal(lines.length, rows.length);
   lines.forEach((l, i) => {
     assert.deepEqual(l.logits, expected[i]!.logits);
@@ -65,11 +74,19 @@ test('`plmkit eval` prints accuracy and macro-F1 that match in-process evaluatio
   await writeFile(data, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
   const clf = await TextClassifier.load(src);
   const m = await clf.evaluate(
-    rows.map((r) => ({ text: r.text, ...(r.text_pair ? { textPair: r.text_pair } : {}), label: ['a', 'b', 'c'].indexOf(r.label) })),
+    rows.map((r) => ({
+      text: r.text,
+      ...(r.text_pair ? { textPair: r.text_pair } : {}),
+      label: ['a', 'b', 'c'].indexOf(r.label),
+    })),
     ['a', 'b', 'c'],
   );
   await clf.release();
-  const { stdout } = await run(process.execPath, [join(root, 'bin', 'plmkit.js'), 'eval', '--model', src, '--data', data, '--json'], { cwd: root });
+  const { stdout } = await run(
+    process.execPath,
+    [join(root, 'bin', 'plmkit.js'), 'eval', '--model', src, '--data', data, '--json'],
+    { cwd: root },
+  );
   const out = JSON.parse(stdout);
   assert.equal(out.accuracy, m.accuracy);
   assert.equal(out.macro_f1, m.macroF1);

@@ -1,6 +1,20 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { add, concat, emitModel, Graph, GraphError, grad, input, matmul, param, reshape, sum, transpose, where } from '../../src/graph/index.js';
+import {
+  add,
+  concat,
+  emitModel,
+  Graph,
+  GraphError,
+  grad,
+  input,
+  matmul,
+  param,
+  reshape,
+  sum,
+  transpose,
+  where,
+} from '../../src/graph/index.js';
 
 test('shape errors are raised at build time, naming the op, the shapes and the caller', () => {
   const g = new Graph();
@@ -15,7 +29,10 @@ test('shape errors are raised at build time, naming the op, the shapes and the c
       e.message.includes('errors.test.ts'),
   );
   const b = input(g, 'b', 'float32', ['batch', 4]);
-  assert.throws(() => add(a, b), /Add: shapes do not broadcast \(inputs: float32\[batch, 3\], float32\[batch, 4\]\)/);
+  assert.throws(
+    () => add(a, b),
+    /Add: shapes do not broadcast \(inputs: float32\[batch, 3\], float32\[batch, 4\]\)/,
+  );
   assert.throws(() => reshape(a, [5, -1]), /Reshape: cannot infer -1/);
   assert.throws(() => transpose(a, [0, 0]), /Transpose: perm \[0, 0\] is not a permutation/);
   assert.throws(() => concat([a, b], 0), /Concat: shapes differ outside axis 0/);
@@ -35,6 +52,9 @@ test('names are unique, and emission refuses parameters that are neither fed nor
   const x = input(g, 'x', 'float32', [2]);
   assert.throws(() => input(g, 'x', 'float32', [2]), /"x" is already used/);
   const w = param(g, 'w', [2]);
-  assert.throws(() => emitModel({ inputs: [x], outputs: { y: add(x, w) } }), /parameter "w" is needed but neither fed nor frozen/);
+  assert.throws(
+    () => emitModel({ inputs: [x], outputs: { y: add(x, w) } }),
+    /parameter "w" is needed but neither fed nor frozen/,
+  );
   assert.throws(() => grad(add(x, w), [w]), /needs a scalar, got shape \[2\]/);
 });

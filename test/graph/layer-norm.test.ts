@@ -15,10 +15,18 @@ test('LayerNorm primitive equals the composed layer norm in value and gradient',
   const b = input(g, 'b', 'float32', [16]);
   const r = input(g, 'r', 'float32', ['batch', 7, 16]);
   const outputs: Record<string, import('../../src/graph/index.js').Tensor> = {};
-  for (const [name, f] of [['fused', layerNorm], ['composed', layerNormComposed]] as const) {
+  for (const [name, f] of [
+    ['fused', layerNorm],
+    ['composed', layerNormComposed],
+  ] as const) {
     const y = f(x, w, b, 1e-5);
     const [gx, gw, gb] = grad(sum(mul(y, r)), [x, w, b]);
-    Object.assign(outputs, { [`${name}_y`]: y, [`${name}_gx`]: gx!, [`${name}_gw`]: gw!, [`${name}_gb`]: gb! });
+    Object.assign(outputs, {
+      [`${name}_y`]: y,
+      [`${name}_gx`]: gx!,
+      [`${name}_gw`]: gw!,
+      [`${name}_gb`]: gb!,
+    });
   }
   const fn = await compile({ inputs: [x, w, b, r], outputs });
   const rng = new Rng(3);
@@ -32,7 +40,9 @@ test('LayerNorm primitive equals the composed layer norm in value and gradient',
   for (const k of ['y', 'gx', 'gw', 'gb']) {
     const a = out[`fused_${k}`]!.data as Float32Array;
     const c = out[`composed_${k}`]!.data as Float32Array;
-    a.forEach((v, i) => assert.ok(Math.abs(v - c[i]!) < 1e-4 * (1 + Math.abs(c[i]!)), `${k}[${i}]: ${v} vs ${c[i]}`));
+    a.forEach((v, i) =>
+      assert.ok(Math.abs(v - c[i]!) < 1e-4 * (1 + Math.abs(c[i]!)), `${k}[${i}]: ${v} vs ${c[i]}`),
+    );
   }
   await fn.release();
 });

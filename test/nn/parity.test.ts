@@ -39,8 +39,13 @@ for (const kind of ['bert', 'roberta']) {
     const { values, initialised, unused } = bindWeights(b, pre);
     assert.deepEqual(initialised, []);
     assert.deepEqual(unused, []);
-    const outputs = Object.fromEntries([['logits', out.logits], ...out.hiddenStates.map((h, i) => [`hidden_${i}`, h])]);
-    const inputs = x.tokenTypeIds ? [x.inputIds, x.attentionMask, x.tokenTypeIds] : [x.inputIds, x.attentionMask];
+    const outputs = Object.fromEntries([
+      ['logits', out.logits],
+      ...out.hiddenStates.map((h, i) => [`hidden_${i}`, h]),
+    ]);
+    const inputs = x.tokenTypeIds
+      ? [x.inputIds, x.attentionMask, x.tokenTypeIds]
+      : [x.inputIds, x.attentionMask];
     const fn = await compile({ inputs, outputs, frozen: values });
     const dims = [ref.batch, ref.seq];
     const feeds = {

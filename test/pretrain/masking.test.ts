@@ -45,7 +45,8 @@ test('whole-word masking takes a word with all its continuation pieces', () => {
     const m = maskRow(ids, { ...opts, probability: 0.3, wholeWord: true, isContinuation }, rng);
     const set = new Set(m.positions);
     for (let j = 1; j < ids.length - 1; j++) {
-      if (isContinuation(ids[j]!)) assert.equal(set.has(j), set.has(j - 1), `row ${r}: piece ${j} split from its word`);
+      if (isContinuation(ids[j]!))
+        assert.equal(set.has(j), set.has(j - 1), `row ${r}: piece ${j} split from its word`);
     }
   }
 });

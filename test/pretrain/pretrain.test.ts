@@ -29,7 +29,10 @@ const sentences = [
 async function setup(out: string) {
   const tok = await loadTokenizer(tokDir);
   const corpus = join(out, 'corpus.txt');
-  await writeFile(corpus, Array.from({ length: 40 }, (_, i) => sentences[i % sentences.length]).join('\n') + '\n');
+  await writeFile(
+    corpus,
+    Array.from({ length: 40 }, (_, i) => sentences[i % sentences.length]).join('\n') + '\n',
+  );
   const tokens = join(out, 'train.u32');
   await writeTokenFile(tokens, readCorpus(corpus), tok, tok.sepId!);
   const config: ModelConfig = {
@@ -72,7 +75,10 @@ async function setup(out: string) {
     evalBlocks: 16,
     quiet: true,
     exportModel: async (d, values) => {
-      await savePretrained(d, b, config, values, { floatStorage: 'F16', hfBase: { architectures: ['BertForMaskedLM'] } });
+      await savePretrained(d, b, config, values, {
+        floatStorage: 'F16',
+        hfBase: { architectures: ['BertForMaskedLM'] },
+      });
       await saveTokenizer(tok, d);
     },
   });
@@ -85,13 +91,19 @@ test('MLM pretraining lowers the loss, resumes exactly, and exports a loadable f
   const whole = await pretrain(options(join(out, 'whole')));
   assert.equal(whole.completed, true);
   assert.equal(whole.steps, 60);
-  const log = (await readFile(join(out, 'whole', 'log.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+  const log = (await readFile(join(out, 'whole', 'log.jsonl'), 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   const losses = log.filter((e) => e.event === 'step').map((e) => e.loss as number);
   // Uniform guessing over the 97-token vocabulary costs ln 97 = 4.57 nats.
   assert.ok(losses[losses.length - 1]! < Math.log(97) - 1, `losses ${losses.join(', ')}`);
   assert.ok(losses[losses.length - 1]! < losses[0]!, `losses ${losses.join(', ')}`);
   const [first, last] = [whole.evals[0]!, whole.evals.at(-1)!];
-  assert.ok(last.maskedAccuracy > first.maskedAccuracy, `masked accuracy ${first.maskedAccuracy} -> ${last.maskedAccuracy}`);
+  assert.ok(
+    last.maskedAccuracy > first.maskedAccuracy,
+    `masked accuracy ${first.maskedAccuracy} -> ${last.maskedAccuracy}`,
+  );
 
   const split = join(out, 'split');
   const part = await pretrain({ ...options(split), stopAfterSteps: 20 });
@@ -110,9 +122,11 @@ test('MLM pretraining lowers the loss, resumes exactly, and exports a loadable f
   const cb = new ModelBuilder({ training: false });
   sequenceClassifier(cb, textInputs(cb, true), pre.config);
   const bound = bindWeights(cb, pre);
-  assert.deepEqual(
-    [...bound.initialised].sort(),
-    ['bert.pooler.dense.bias', 'bert.pooler.dense.weight', 'classifier.bias', 'classifier.weight'],
-  );
+  assert.deepEqual([...bound.initialised].sort(), [
+    'bert.pooler.dense.bias',
+    'bert.pooler.dense.weight',
+    'classifier.bias',
+    'classifier.weight',
+  ]);
   assert.ok(bound.unused.every((k) => k.startsWith('cls.predictions.')));
 });

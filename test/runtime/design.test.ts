@@ -7,7 +7,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as ort from 'onnxruntime-node';
-import { abs, add, crossEntropy, grad, input, linear, mul, relu, tanh, type Tensor } from '../../src/graph/index.js';
+import {
+  abs,
+  add,
+  crossEntropy,
+  grad,
+  input,
+  linear,
+  mul,
+  relu,
+  tanh,
+  type Tensor,
+} from '../../src/graph/index.js';
 import { ModelBuilder } from '../../src/nn/builder.js';
 import { dense } from '../../src/nn/layers.js';
 import { compile } from '../../src/runtime/compiled.js';
@@ -73,7 +84,9 @@ test('per-layer gradients of two losses come out of one step, and a custom combi
   const name = step.paramNames[0]!;
   const c0 = r.extras['gc:0']!.data as Float32Array;
   const p0 = r.extras['gp:0']!.data as Float32Array;
-  state.params.get(name)!.forEach((v, j) => assert.ok(Math.abs(v - (before.get(name)![j]! - 0.1 * (c0[j]! + 2 * p0[j]!))) < 1e-6));
+  state.params
+    .get(name)!
+    .forEach((v, j) => assert.ok(Math.abs(v - (before.get(name)![j]! - 0.1 * (c0[j]! + 2 * p0[j]!))) < 1e-6));
   await step.release();
 });
 
@@ -120,9 +133,21 @@ test('a physically pruned model is rebuilt with its new sizes and recompiled', a
   zeroed.set('down.weight', down);
   const pruned = build(keep.length);
   const sliced = new Map<string, Float32Array>([
-    ['up.weight', Float32Array.from({ length: 9 }, (_, k) => values.get('up.weight')![Math.floor(k / 3) * 6 + keep[k % 3]!]!)],
+    [
+      'up.weight',
+      Float32Array.from(
+        { length: 9 },
+        (_, k) => values.get('up.weight')![Math.floor(k / 3) * 6 + keep[k % 3]!]!,
+      ),
+    ],
     ['up.bias', Float32Array.from(keep, (j) => values.get('up.bias')![j]!)],
-    ['down.weight', Float32Array.from({ length: 6 }, (_, k) => values.get('down.weight')![keep[Math.floor(k / 2)]! * 2 + (k % 2)]!)],
+    [
+      'down.weight',
+      Float32Array.from(
+        { length: 6 },
+        (_, k) => values.get('down.weight')![keep[Math.floor(k / 2)]! * 2 + (k % 2)]!,
+      ),
+    ],
     ['down.bias', values.get('down.bias')!],
   ]);
   const fFull = await compile({ inputs: [full.x], outputs: { y: full.y }, frozen: zeroed });
@@ -146,8 +171,14 @@ test('gradient x weight (first-order Taylor importance) is computed in the graph
   const frozen = new Map([...values].filter(([k]) => k !== 'l0.weight'));
   const f = await compile({ inputs: [x, y, w], outputs: { importance, gw: gw! }, frozen });
   const wv = values.get('l0.weight')!;
-  const out = await f.run({ x: f32([2, 3], [1, 2, 3, 0, 1, 0]), y: i64([2], [1, 0]), 'l0.weight': f32([3, 4], wv) });
+  const out = await f.run({
+    x: f32([2, 3], [1, 2, 3, 0, 1, 0]),
+    y: i64([2], [1, 0]),
+    'l0.weight': f32([3, 4], wv),
+  });
   const g = out['gw']!.data as Float32Array;
-  (out['importance']!.data as Float32Array).forEach((v, i) => assert.ok(Math.abs(v - Math.abs(g[i]! * wv[i]!)) < 1e-7));
+  (out['importance']!.data as Float32Array).forEach((v, i) =>
+    assert.ok(Math.abs(v - Math.abs(g[i]! * wv[i]!)) < 1e-7),
+  );
   await f.release();
 });

@@ -27,7 +27,12 @@ async function run(cfg: OptimizerConfig, xs: number[][], lrs: number[], clipNorm
   return Array.from(state.params.get('w')!);
 }
 
-function reference(cfg: { b1: number; b2: number; eps: number; wd: number }, xs: number[][], lrs: number[], clip?: number) {
+function reference(
+  cfg: { b1: number; b2: number; eps: number; wd: number },
+  xs: number[][],
+  lrs: number[],
+  clip?: number,
+) {
   const p = [0.5, -1, 2];
   const m = [0, 0, 0];
   const v = [0, 0, 0];

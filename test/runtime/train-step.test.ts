@@ -36,7 +36,8 @@ async function trainMlp(seed: number, steps: number): Promise<number[]> {
     ys.push(a * c > 0 ? 1 : 0);
   }
   const losses: number[] = [];
-  for (let i = 0; i < steps; i++) losses.push((await step.run(state, { x: f32([64, 2], xs), y: i64([64], ys) }, 0.03)).loss);
+  for (let i = 0; i < steps; i++)
+    losses.push((await step.run(state, { x: f32([64, 2], xs), y: i64([64], ys) }, 0.03)).loss);
   await step.release();
   return losses;
 }
@@ -130,7 +131,11 @@ test('a non-finite loss stops training, names the step and terms, and keeps the 
   const before = state.params.get('w')!.slice();
   await assert.rejects(
     step.run(state, { x: f32([4], [1, 2, Number.NaN, 4]) }, 0.1),
-    (e: unknown) => e instanceof NonFiniteLossError && e.step === 2 && /loss=NaN/.test(e.message) && /err=NaN/.test(e.message),
+    (e: unknown) =>
+      e instanceof NonFiniteLossError &&
+      e.step === 2 &&
+      /loss=NaN/.test(e.message) &&
+      /err=NaN/.test(e.message),
   );
   assert.deepEqual(state.params.get('w'), before);
   assert.equal(state.step, 1);
@@ -142,16 +147,32 @@ test('feeds are checked: unknown names, missing inputs, wrong dtypes and shapes'
   const x = input(b.graph, 'x', 'float32', ['batch', 3]);
   const w = b.param('w', [3, 2], { kind: 'ones' });
   const loss = sum(linear(x, w));
-  const step = await TrainStep.create({ graph: b.graph, loss, trainable: [w], batch: [x], optimizer: { kind: 'sgd' } });
+  const step = await TrainStep.create({
+    graph: b.graph,
+    loss,
+    trainable: [w],
+    batch: [x],
+    optimizer: { kind: 'sgd' },
+  });
   const state = step.initState(b.initialValues(0));
-  await assert.rejects(step.run(state, { x: f32([2, 3], [1, 2, 3, 4, 5, 6]), y: f32([1], [0]) }, 0.1), (e: unknown) =>
-    e instanceof FeedError && /unknown input "y"/.test(e.message),
+  await assert.rejects(
+    step.run(state, { x: f32([2, 3], [1, 2, 3, 4, 5, 6]), y: f32([1], [0]) }, 0.1),
+    (e: unknown) => e instanceof FeedError && /unknown input "y"/.test(e.message),
   );
   await assert.rejects(step.run(state, {}, 0.1), /missing input "x"/);
-  await assert.rejects(step.run(state, { x: i64([2, 3], [1, 2, 3, 4, 5, 6]) }, 0.1), /input "x": expected float32, got int64/);
-  await assert.rejects(step.run(state, { x: f32([2, 4], new Array(8).fill(0)) }, 0.1), /expected shape \[batch, 3\], got \[2, 4\]/);
+  await assert.rejects(
+    step.run(state, { x: i64([2, 3], [1, 2, 3, 4, 5, 6]) }, 0.1),
+    /input "x": expected float32, got int64/,
+  );
+  await assert.rejects(
+    step.run(state, { x: f32([2, 4], new Array(8).fill(0)) }, 0.1),
+    /expected shape \[batch, 3\], got \[2, 4\]/,
+  );
   assert.throws(() => step.initState(new Map()), /no initial value for trainable parameter "w"/);
-  assert.throws(() => step.initState(new Map([['w', new Float32Array(5)]])), /"w": 5 values for shape \[3, 2\]/);
+  assert.throws(
+    () => step.initState(new Map([['w', new Float32Array(5)]])),
+    /"w": 5 values for shape \[3, 2\]/,
+  );
   await step.release();
 });
 
@@ -175,8 +196,14 @@ test('several steps in one ONNX Loop call match the same steps run one by one', 
   };
   const rng = new Rng(5);
   const batches = Array.from({ length: 5 }, () => ({
-    x: f32([4, 2], Array.from({ length: 8 }, () => rng.next() * 2 - 1)),
-    y: i64([4], Array.from({ length: 4 }, () => rng.int(2))),
+    x: f32(
+      [4, 2],
+      Array.from({ length: 8 }, () => rng.next() * 2 - 1),
+    ),
+    y: i64(
+      [4],
+      Array.from({ length: 4 }, () => rng.int(2)),
+    ),
   }));
   const lrs = [0.01, 0.02, 0.03, 0.02, 0.01];
   const one = await build();
@@ -195,13 +222,25 @@ test('several steps in one ONNX Loop call match the same steps run one by one', 
     v.forEach((a, j) => assert.ok(Math.abs(a - w[j]!) < 1e-6, `${k}[${j}]: ${a} vs ${w[j]}`));
   }
   // A non-finite step inside a fused call is found exactly, with the parameters of the step before it.
-  const bad = batches.map((bt, i) => (i === 3 ? { ...bt, x: f32([4, 2], [Number.NaN, 0, 0, 0, 0, 0, 0, 0]) } : bt));
+  const bad = batches.map((bt, i) =>
+    i === 3 ? { ...bt, x: f32([4, 2], [Number.NaN, 0, 0, 0, 0, 0, 0, 0]) } : bt,
+  );
   const third = await build();
   const before = await build();
   await before.step.runMany(before.state, batches.slice(0, 3), lrs.slice(0, 3));
-  await assert.rejects(third.step.runMany(third.state, bad, lrs), (e: unknown) => e instanceof NonFiniteLossError && e.step === 4);
+  await assert.rejects(
+    third.step.runMany(third.state, bad, lrs),
+    (e: unknown) => e instanceof NonFiniteLossError && e.step === 4,
+  );
   assert.equal(third.state.step, 3);
   for (const [k, v] of before.state.params) assert.deepEqual(third.state.params.get(k), v);
-  await assert.rejects(many.step.runMany(many.state, [batches[0]!, { x: f32([2, 2], [0, 0, 0, 0]), y: i64([2], [0, 1]) }], [0.1, 0.1]), /batch 1: input "x" must match batch 0/);
+  await assert.rejects(
+    many.step.runMany(
+      many.state,
+      [batches[0]!, { x: f32([2, 2], [0, 0, 0, 0]), y: i64([2], [0, 1]) }],
+      [0.1, 0.1],
+    ),
+    /batch 1: input "x" must match batch 0/,
+  );
   await Promise.all([one.step.release(), many.step.release(), third.step.release(), before.step.release()]);
 });

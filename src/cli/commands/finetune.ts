@@ -40,7 +40,9 @@ const num = (v: string) => Number(v);
 export function registerFinetune(program: Command): void {
   program
     .command('finetune')
-    .description('fine-tune a BERT/RoBERTa sequence classifier; writes OUT/best (or OUT/last), metrics.json, log.jsonl')
+    .description(
+      'fine-tune a BERT/RoBERTa sequence classifier; writes OUT/best (or OUT/last), metrics.json, log.jsonl',
+    )
     .option('--config <file>', 'JSON file with any of these options (flags override it)')
     .option('--model <dir>', 'Hugging Face model directory (default: the bundled model)')
     .option('--data <name-or-file>', 'registered data set name, or a .jsonl/.csv/.tsv file')
@@ -65,11 +67,15 @@ export function registerFinetune(program: Command): void {
     .option('--trainable <regex>', 'train only parameters whose names match (e.g. "^classifier\\.")')
     .action(async (flags: Record<string, unknown>) => {
       const { config, ...rest } = flags;
-      const fromFile = config ? (JSON.parse(await readFile(String(config), 'utf8')) as Record<string, unknown>) : {};
+      const fromFile = config
+        ? (JSON.parse(await readFile(String(config), 'utf8')) as Record<string, unknown>)
+        : {};
       const parsed = FinetuneArgs.safeParse({ ...fromFile, ...rest });
       if (!parsed.success) {
         const issue = parsed.error.issues[0]!;
-        throw new Error(`${config ? `${String(config)}: ` : ''}option "${issue.path.join('.')}": ${issue.message}`);
+        throw new Error(
+          `${config ? `${String(config)}: ` : ''}option "${issue.path.join('.')}": ${issue.message}`,
+        );
       }
       await runFinetune(parsed.data);
     });

@@ -34,11 +34,28 @@ export function registerPredict(program: Command): void {
     .option('--batch-size <n>', 'rows per batch', num, 64)
     .option('--max-length <n>', 'tokens per row after truncation', num, 512)
     .option('--json', 'JSON output (the only format)', true)
-    .action(async (o: { data: string; model: string; split: 'train' | 'dev' | 'test'; dataDir?: string; batchSize: number; maxLength: number }) => {
-      const clf = await TextClassifier.load(o.model);
-      const data = await loadDataset(o.data, { split: o.split, ...(o.dataDir ? { dataDir: o.dataDir } : {}) });
-      const m = await clf.evaluate(data.examples, data.labelNames, { batchSize: o.batchSize, maxLength: o.maxLength });
-      process.stdout.write(`${JSON.stringify({ model: o.model, data: data.source, accuracy: m.accuracy, macro_f1: m.macroF1, count: m.count })}\n`);
-      await clf.release();
-    });
+    .action(
+      async (o: {
+        data: string;
+        model: string;
+        split: 'train' | 'dev' | 'test';
+        dataDir?: string;
+        batchSize: number;
+        maxLength: number;
+      }) => {
+        const clf = await TextClassifier.load(o.model);
+        const data = await loadDataset(o.data, {
+          split: o.split,
+          ...(o.dataDir ? { dataDir: o.dataDir } : {}),
+        });
+        const m = await clf.evaluate(data.examples, data.labelNames, {
+          batchSize: o.batchSize,
+          maxLength: o.maxLength,
+        });
+        process.stdout.write(
+          `${JSON.stringify({ model: o.model, data: data.source, accuracy: m.accuracy, macro_f1: m.macroF1, count: m.count })}\n`,
+        );
+        await clf.release();
+      },
+    );
 }

@@ -41,14 +41,19 @@ async function exists(p: string): Promise<boolean> {
 export function registerPretrain(program: Command): void {
   program
     .command('pretrain-corpus')
-    .description('write the train splits of every registered data set (deduplicated) as OUT/train.txt and a hashed 0.5% as OUT/heldout.txt')
+    .description(
+      'write the train splits of every registered data set (deduplicated) as OUT/train.txt and a hashed 0.5% as OUT/heldout.txt',
+    )
     .requiredOption('--out <dir>', 'output directory')
     .option('--data-dir <dir>', 'where data sets are looked up first')
     .option('--heldout <fraction>', 'share of documents held out', num, 0.005)
     .action(async (o: { out: string; dataDir?: string; heldout: number }) => {
       await mkdir(o.out, { recursive: true });
       const files = { train: join(o.out, 'train.txt'), heldout: join(o.out, 'heldout.txt') };
-      const streams = { train: createWriteStream(`${files.train}.tmp`), heldout: createWriteStream(`${files.heldout}.tmp`) };
+      const streams = {
+        train: createWriteStream(`${files.train}.tmp`),
+        heldout: createWriteStream(`${files.heldout}.tmp`),
+      };
       const sources: Record<string, { documents: number; words: number; heldout: number }> = {};
       for await (const [source, text] of trainSplitDocuments(o.dataDir)) {
         const line = text.replace(/\s+/g, ' ').trim();
@@ -92,7 +97,9 @@ export function registerPretrain(program: Command): void {
 
   program
     .command('pretrain')
-    .description('masked-language-model pretraining (from scratch or continued); writes OUT/model, log.jsonl, checkpoints')
+    .description(
+      'masked-language-model pretraining (from scratch or continued); writes OUT/model, log.jsonl, checkpoints',
+    )
     .requiredOption('--corpus <file>', 'training text: one document per line (.txt) or JSONL with "text"')
     .option('--heldout <file>', 'held-out text for masked-token accuracy')
     .option('--model <dir>', 'continue from this Hugging Face BERT checkpoint (its tokenizer too)')
@@ -136,7 +143,8 @@ interface PretrainArgs {
 async function runPretrain(a: PretrainArgs): Promise<void> {
   const tokDir = a.model ?? a.tokenizer;
   if (!tokDir) throw new Error('give --model (to continue) or --tokenizer (to start from scratch)');
-  if (!a.model && a.arch !== 'bert-mini') throw new Error(`unknown --arch "${a.arch}" (supported: bert-mini)`);
+  if (!a.model && a.arch !== 'bert-mini')
+    throw new Error(`unknown --arch "${a.arch}" (supported: bert-mini)`);
   const tok = await loadTokenizer(tokDir);
   const [clsId, sepId, maskId] = [tok.clsId, tok.sepId, tok.maskId];
   if (clsId === undefined || sepId === undefined || maskId === undefined)
@@ -194,7 +202,10 @@ async function runPretrain(a: PretrainArgs): Promise<void> {
     evalBlocks: a.evalBlocks,
     exportModel: async (dir, values) => {
       const all = new Map([...initial, ...values]);
-      await savePretrained(dir, b, config, all, { floatStorage: 'F16', hfBase: { architectures: ['BertForMaskedLM'] } });
+      await savePretrained(dir, b, config, all, {
+        floatStorage: 'F16',
+        hfBase: { architectures: ['BertForMaskedLM'] },
+      });
       await saveTokenizer(tok, dir);
     },
   });

@@ -36,7 +36,12 @@ export const ConstantOp = defineOp<ConstAttrs>({
   infer: (_, a) => [{ dtype: a.dtype, shape: a.shape }],
   lower: (node, ctx) =>
     ctx.emit('Constant', [], [ctx.outputName(node, 0)], {
-      value: { kind: 'tensor', dtype: node.attrs.dtype, dims: node.attrs.shape, data: node.attrs.data as ArrayLike<number> },
+      value: {
+        kind: 'tensor',
+        dtype: node.attrs.dtype,
+        dims: node.attrs.shape,
+        data: node.attrs.data as ArrayLike<number>,
+      },
     }),
 });
 
@@ -47,13 +52,19 @@ export function input(g: Graph, name: string, dtype: DType, shape: Shape): Tenso
 }
 
 export function param(g: Graph, name: string, shape: readonly number[], dtype: DType = 'float32'): Tensor {
-  if (!isStatic(shape)) fail('param', `parameter "${name}" needs a static shape, got [${(shape as Shape).join(', ')}]`);
+  if (!isStatic(shape))
+    fail('param', `parameter "${name}" needs a static shape, got [${(shape as Shape).join(', ')}]`);
   const t = g.apply(ParamOp, [], { name, dtype, shape })[0]!;
   g.claimName(name, t);
   return t;
 }
 
-export function constant(g: Graph, data: ArrayLike<number> | TypedArray, shape: readonly number[], dtype: DType = 'float32'): Tensor {
+export function constant(
+  g: Graph,
+  data: ArrayLike<number> | TypedArray,
+  shape: readonly number[],
+  dtype: DType = 'float32',
+): Tensor {
   const size = shape.reduce((a, b) => a * b, 1);
   if (data.length !== size) fail('constant', `${data.length} values for shape [${shape.join(', ')}]`);
   const store = allocate(dtype, size);

@@ -160,7 +160,12 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
 
 // ---- unary math ----
 
-export const NegOp = defineOp({ name: 'Neg', infer: floatUnaryType('Neg'), vjp: (_, [g]) => [neg(g!)], lower: lowerAs('Neg') });
+export const NegOp = defineOp({
+  name: 'Neg',
+  infer: floatUnaryType('Neg'),
+  vjp: (_, [g]) => [neg(g!)],
+  lower: lowerAs('Neg'),
+});
 export const ExpOp = defineOp({
   name: 'Exp',
   infer: floatUnaryType('Exp'),
@@ -241,7 +246,9 @@ export const ClipOp = defineOp<ClipAttrs>({
     if (!(a.min <= a.max)) fail('Clip', `min ${a.min} exceeds max ${a.max}`, [x!]);
     return floatUnaryType('Clip')([x!]);
   },
-  vjp: ({ inputs: [x], attrs }, [g]) => [where(and(greaterOrEqual(x!, attrs.min), lessOrEqual(x!, attrs.max)), g!, 0)],
+  vjp: ({ inputs: [x], attrs }, [g]) => [
+    where(and(greaterOrEqual(x!, attrs.min), lessOrEqual(x!, attrs.max)), g!, 0),
+  ],
   lower: (node, ctx) =>
     ctx.emit(
       'Clip',

@@ -23,7 +23,10 @@ export const MatMulOp = defineOp({
     // A shared weight (b of rank 2 under a batched a) gets one large product instead of a batched one and a sum.
     const gb =
       b!.rank === 2 && a!.rank > 2 && typeof b!.shape[0] === 'number' && typeof b!.shape[1] === 'number'
-        ? matmul(transposeLast(reshape(a!, [-1, a!.shape[a!.rank - 1] as number])), reshape(g!, [-1, b!.shape[1] as number]))
+        ? matmul(
+            transposeLast(reshape(a!, [-1, a!.shape[a!.rank - 1] as number])),
+            reshape(g!, [-1, b!.shape[1] as number]),
+          )
         : matmul(transposeLast(a!), g!);
     return [ga, gb];
   },

@@ -15,7 +15,8 @@ function softmaxInfer(op: string) {
   return (inputs: readonly Tensor[], { axis }: { axis: number }) => {
     const x = inputs[0]!;
     if (!isFloat(x.dtype)) fail(op, 'needs a float tensor', inputs);
-    if (normAxis(axis, x.rank) === undefined) fail(op, `axis ${axis} out of range for rank ${x.rank}`, inputs);
+    if (normAxis(axis, x.rank) === undefined)
+      fail(op, `axis ${axis} out of range for rank ${x.rank}`, inputs);
     return [{ dtype: x.dtype, shape: x.shape }];
   };
 }
@@ -46,7 +47,8 @@ export const logSoftmax = (x: Tensor, axis = -1) => x.graph.apply(LogSoftmaxOp, 
 // ---- gather / scatter-add ----
 
 function checkIndices(op: string, idx: Tensor, inputs: readonly Tensor[]): void {
-  if (idx.dtype !== 'int64' && idx.dtype !== 'int32') fail(op, `indices must be int64 or int32, got ${idx.dtype}`, inputs);
+  if (idx.dtype !== 'int64' && idx.dtype !== 'int32')
+    fail(op, `indices must be int64 or int32, got ${idx.dtype}`, inputs);
 }
 
 /** Rows of `data` (axis 0) picked by integer indices of any shape: embedding lookup. */
@@ -60,7 +62,12 @@ export const GatherOp = defineOp({
   },
   vjp: ({ inputs: [data, idx] }, [g]) => [scatterAdd(data!, idx!, g!), null],
   lower: (node, ctx) =>
-    ctx.emit('Gather', node.inputs.map((t) => ctx.name(t)), [ctx.outputName(node, 0)], { axis: { kind: 'int', value: 0 } }),
+    ctx.emit(
+      'Gather',
+      node.inputs.map((t) => ctx.name(t)),
+      [ctx.outputName(node, 0)],
+      { axis: { kind: 'int', value: 0 } },
+    ),
 });
 
 export function gather(data: Tensor, indices: Tensor): Tensor {
@@ -84,7 +91,9 @@ export const ScatterAddOp = defineOp({
     const shape = ctx.fresh('shape');
     ctx.emit('Shape', [ctx.name(like)], [shape]);
     const zeros = ctx.fresh('zeros');
-    ctx.emit('ConstantOfShape', [shape], [zeros], { value: { kind: 'tensor', dtype: like.dtype, dims: [1], data: [0] } });
+    ctx.emit('ConstantOfShape', [shape], [zeros], {
+      value: { kind: 'tensor', dtype: like.dtype, dims: [1], data: [0] },
+    });
     let index = ctx.name(idx);
     if (idx.dtype !== 'int64') {
       const i64 = ctx.fresh('idx');
@@ -117,7 +126,11 @@ export const OneHotOp = defineOp<{ depth: number; dtype: DType }>({
   lower: (node, ctx) =>
     ctx.emit(
       'OneHot',
-      [ctx.name(node.inputs[0]!), ctx.constInt64([node.attrs.depth], true), ctx.constVector([0, 1], node.attrs.dtype)],
+      [
+        ctx.name(node.inputs[0]!),
+        ctx.constInt64([node.attrs.depth], true),
+        ctx.constVector([0, 1], node.attrs.dtype),
+      ],
       [ctx.outputName(node, 0)],
       { axis: { kind: 'int', value: -1 } },
     ),
@@ -144,7 +157,9 @@ export const DropoutOp = defineOp<{ ratio: number; seed: number }>({
       { dtype: 'bool', shape: x.shape },
     ];
   },
-  vjp: ({ inputs: [x], outputs: [, mask], attrs }, [g]) => [mul(g!, mul(cast(mask!, x!.dtype), 1 / (1 - attrs.ratio)))],
+  vjp: ({ inputs: [x], outputs: [, mask], attrs }, [g]) => [
+    mul(g!, mul(cast(mask!, x!.dtype), 1 / (1 - attrs.ratio))),
+  ],
   lower: (node, ctx) =>
     ctx.emit(
       'Dropout',

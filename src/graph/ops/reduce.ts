@@ -17,7 +17,8 @@ function reduceInfer(op: string) {
   return (inputs: readonly Tensor[], { axes, keepdims }: ReduceAttrs) => {
     const x = inputs[0]!;
     const norm = axes.map((a) => normAxis(a, x.rank));
-    if (norm.some((a) => a === undefined)) fail(op, `axes ${formatShape(axes)} out of range for rank ${x.rank}`, inputs);
+    if (norm.some((a) => a === undefined))
+      fail(op, `axes ${formatShape(axes)} out of range for rank ${x.rank}`, inputs);
     const shape: Dim[] = [];
     x.shape.forEach((d, i) => {
       if (!norm.includes(i)) shape.push(d);
@@ -36,7 +37,12 @@ function lowerReduce(onnx: string) {
 
 /** The cotangent of a reduction, with the reduced axes restored as size 1. */
 function kept(g: Tensor, x: Tensor, { axes, keepdims }: ReduceAttrs): Tensor {
-  return keepdims ? g : unsqueeze(g, axes.map((a) => normAxis(a, x.rank)!).sort((a, b) => a - b));
+  return keepdims
+    ? g
+    : unsqueeze(
+        g,
+        axes.map((a) => normAxis(a, x.rank)!).sort((a, b) => a - b),
+      );
 }
 
 export const ReduceSumOp = defineOp<ReduceAttrs>({
@@ -49,7 +55,9 @@ export const ReduceSumOp = defineOp<ReduceAttrs>({
 export const ReduceMeanOp = defineOp<ReduceAttrs>({
   name: 'ReduceMean',
   infer: reduceInfer('ReduceMean'),
-  vjp: ({ inputs: [x], attrs }, [g]) => [div(expandLike(kept(g!, x!, attrs), x!), countAlong(x!, attrs.axes))],
+  vjp: ({ inputs: [x], attrs }, [g]) => [
+    div(expandLike(kept(g!, x!, attrs), x!), countAlong(x!, attrs.axes)),
+  ],
   lower: lowerReduce('ReduceMean'),
 });
 
@@ -64,15 +72,23 @@ export const ReduceMaxOp = defineOp<ReduceAttrs>({
   lower: lowerReduce('ReduceMax'),
 });
 
-function reduce(op: typeof ReduceSumOp, x: Tensor, axes: readonly number[] | undefined, keepdims: boolean): Tensor {
+function reduce(
+  op: typeof ReduceSumOp,
+  x: Tensor,
+  axes: readonly number[] | undefined,
+  keepdims: boolean,
+): Tensor {
   const all = axes ?? [...Array(x.rank).keys()];
   if (all.length === 0) return x;
   return x.graph.apply(op, [x], { axes: all, keepdims })[0]!;
 }
 
-export const sum = (x: Tensor, axes?: readonly number[], keepdims = false) => reduce(ReduceSumOp, x, axes, keepdims);
-export const mean = (x: Tensor, axes?: readonly number[], keepdims = false) => reduce(ReduceMeanOp, x, axes, keepdims);
-export const max = (x: Tensor, axes?: readonly number[], keepdims = false) => reduce(ReduceMaxOp, x, axes, keepdims);
+export const sum = (x: Tensor, axes?: readonly number[], keepdims = false) =>
+  reduce(ReduceSumOp, x, axes, keepdims);
+export const mean = (x: Tensor, axes?: readonly number[], keepdims = false) =>
+  reduce(ReduceMeanOp, x, axes, keepdims);
+export const max = (x: Tensor, axes?: readonly number[], keepdims = false) =>
+  reduce(ReduceMaxOp, x, axes, keepdims);
 
 /** Number of elements along `axes` as a scalar of x's dtype, computed at run time when dims are symbolic. */
 export const CountAlongOp = defineOp<{ axes: readonly number[] }>({
@@ -91,7 +107,9 @@ export const CountAlongOp = defineOp<{ axes: readonly number[] }>({
     ctx.emit('Gather', [shape, ctx.constInt64(node.attrs.axes.map((a) => normAxis(a, x.rank)!))], [dims]);
     const n = ctx.fresh('count');
     ctx.emit('ReduceProd', [dims], [n], { keepdims: { kind: 'int', value: 0 } });
-    ctx.emit('Cast', [n], [ctx.outputName(node, 0)], { to: { kind: 'int', value: x.dtype === 'float64' ? 11 : 1 } });
+    ctx.emit('Cast', [n], [ctx.outputName(node, 0)], {
+      to: { kind: 'int', value: x.dtype === 'float64' ? 11 : 1 },
+    });
   },
 });
 
@@ -104,7 +122,8 @@ export function countAlong(x: Tensor, axes: readonly number[]): Tensor | number 
 /** Sums a broadcast cotangent back to `shape` (leading axes dropped, size-1 axes kept). */
 export function sumToShape(g: Tensor, shape: Shape): Tensor {
   const lead = g.rank - shape.length;
-  if (lead < 0) fail('sumToShape', `cannot sum ${formatShape(g.shape)} to higher rank ${formatShape(shape)}`, [g]);
+  if (lead < 0)
+    fail('sumToShape', `cannot sum ${formatShape(g.shape)} to higher rank ${formatShape(shape)}`, [g]);
   const axes: number[] = [];
   for (let i = 0; i < g.rank; i++) {
     if (i < lead) axes.push(i);
@@ -135,4 +154,3 @@ export const ZerosLikeOp = defineOp({
 export function zerosLike(x: Tensor): Tensor {
   return x.graph.apply(ZerosLikeOp, [x], {})[0]!;
 }
-

@@ -45,7 +45,8 @@ export const ReshapeOp = defineOp<ReshapeAttrs>({
     const [x] = inputs as [Tensor];
     const out: (Dim | null)[] = target.map((d, i) => {
       if (d === 0) {
-        if (i >= x.rank) fail('Reshape', `target ${formatShape(target)} copies axis ${i} beyond rank ${x.rank}`, inputs);
+        if (i >= x.rank)
+          fail('Reshape', `target ${formatShape(target)} copies axis ${i} beyond rank ${x.rank}`, inputs);
         return x.shape[i]!;
       }
       if (d === -1) return null;
@@ -66,7 +67,11 @@ export const ReshapeOp = defineOp<ReshapeAttrs>({
   },
   vjp: ({ inputs: [x] }, [g]) => [reshapeLike(g!, x!)],
   lower: (node, ctx) =>
-    ctx.emit('Reshape', [ctx.name(node.inputs[0]!), ctx.constInt64(node.attrs.target)], [ctx.outputName(node, 0)]),
+    ctx.emit(
+      'Reshape',
+      [ctx.name(node.inputs[0]!), ctx.constInt64(node.attrs.target)],
+      [ctx.outputName(node, 0)],
+    ),
 });
 
 /** Reshape with ONNX conventions: 0 copies the input dimension at that position, -1 is inferred. */
@@ -102,7 +107,9 @@ export const TransposeOp = defineOp<{ perm: readonly number[] }>({
     perm.forEach((p, i) => (inv[p] = i));
     return [transpose(g!, inv)];
   },
-  lower: lowerAs('Transpose', (n) => ({ perm: { kind: 'ints', value: (n.attrs as { perm: number[] }).perm } })),
+  lower: lowerAs('Transpose', (n) => ({
+    perm: { kind: 'ints', value: (n.attrs as { perm: number[] }).perm },
+  })),
 });
 
 export function transpose(x: Tensor, perm: readonly number[]): Tensor {
@@ -231,7 +238,12 @@ export const SliceGradOp = defineOp<SliceAttrs>({
   },
 });
 
-export function slice(x: Tensor, axes: readonly number[], starts: readonly number[], ends: readonly number[]): Tensor {
+export function slice(
+  x: Tensor,
+  axes: readonly number[],
+  starts: readonly number[],
+  ends: readonly number[],
+): Tensor {
   return x.graph.apply(SliceOp, [x], { axes, starts, ends: ends.map((e) => (e === Infinity ? BIG : e)) })[0]!;
 }
 
@@ -262,7 +274,9 @@ export const ConcatOp = defineOp<{ axis: number }>({
     }
     const dims = inputs.map((t) => t.shape[ax]!);
     const shape = [...first.shape];
-    shape[ax] = dims.every((d) => typeof d === 'number') ? (dims as number[]).reduce((a, b) => a + b, 0) : dims.join('+');
+    shape[ax] = dims.every((d) => typeof d === 'number')
+      ? (dims as number[]).reduce((a, b) => a + b, 0)
+      : dims.join('+');
     return [{ dtype: first.dtype, shape }];
   },
   vjp: ({ inputs, attrs }, [g]) => {
@@ -344,7 +358,8 @@ export const UnsqueezeOp = defineOp<{ axes: readonly number[] }>({
     const x = inputs[0]!;
     const rank = x.rank + axes.length;
     const norm = axes.map((a) => normAxis(a, rank));
-    if (norm.some((a) => a === undefined)) fail('Unsqueeze', `axes ${formatShape(axes)} out of range`, inputs);
+    if (norm.some((a) => a === undefined))
+      fail('Unsqueeze', `axes ${formatShape(axes)} out of range`, inputs);
     const shape: Dim[] = [];
     let j = 0;
     for (let i = 0; i < rank; i++) shape.push(norm.includes(i) ? 1 : x.shape[j++]!);
@@ -352,7 +367,11 @@ export const UnsqueezeOp = defineOp<{ axes: readonly number[] }>({
   },
   vjp: ({ attrs }, [g]) => [squeeze(g!, attrs.axes)],
   lower: (node, ctx) =>
-    ctx.emit('Unsqueeze', [ctx.name(node.inputs[0]!), ctx.constInt64(node.attrs.axes)], [ctx.outputName(node, 0)]),
+    ctx.emit(
+      'Unsqueeze',
+      [ctx.name(node.inputs[0]!), ctx.constInt64(node.attrs.axes)],
+      [ctx.outputName(node, 0)],
+    ),
 });
 
 export const SqueezeOp = defineOp<{ axes: readonly number[] }>({
@@ -365,9 +384,18 @@ export const SqueezeOp = defineOp<{ axes: readonly number[] }>({
     });
     return [{ dtype: x.dtype, shape: x.shape.filter((_, i) => !norm.includes(i)) }];
   },
-  vjp: ({ inputs: [x], attrs }, [g]) => [unsqueeze(g!, attrs.axes.map((a) => normAxis(a, x!.rank)!))],
+  vjp: ({ inputs: [x], attrs }, [g]) => [
+    unsqueeze(
+      g!,
+      attrs.axes.map((a) => normAxis(a, x!.rank)!),
+    ),
+  ],
   lower: (node, ctx) =>
-    ctx.emit('Squeeze', [ctx.name(node.inputs[0]!), ctx.constInt64(node.attrs.axes)], [ctx.outputName(node, 0)]),
+    ctx.emit(
+      'Squeeze',
+      [ctx.name(node.inputs[0]!), ctx.constInt64(node.attrs.axes)],
+      [ctx.outputName(node, 0)],
+    ),
 });
 
 export function unsqueeze(x: Tensor, axes: readonly number[]): Tensor {
