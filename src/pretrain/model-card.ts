@@ -56,6 +56,10 @@ export async function writeModelCard(c: CardInputs): Promise<void> {
   const batch = run['batchSize'] as number;
   const last = state.extra.evals.at(-1)!;
   const words = Object.values(sources).reduce((a, s) => a + s.words, 0);
+  const pppl = await readFile(join(c.runDir, 'pseudo-perplexity.json'), 'utf8').then(
+    (t) => JSON.parse(t) as { pseudoPerplexity: number; tokens: number },
+    () => undefined,
+  );
   const card = `# plmkit-bert-mini
 
 A BERT-mini-shaped encoder (4 layers, hidden 256, 4 heads, FFN 1024, 11.2M parameters) pretrained by
@@ -100,6 +104,7 @@ Masked-token accuracy and perplexity on ${last.maskedTokens.toLocaleString('en')
 | ---: | ---: | ---: |
 ${state.extra.evals.map((e) => `| ${e.step} | ${(e.maskedAccuracy * 100).toFixed(2)}% | ${e.maskedPerplexity.toFixed(1)} |`).join('\n')}
 
+${pppl ? `Pseudo-perplexity (each token masked in turn, Salazar et al. 2020) on ${pppl.tokens.toLocaleString('en')} held-out tokens: ${pppl.pseudoPerplexity.toFixed(1)}.\n` : ''}
 ## Made by
 
 \`\`\`sh

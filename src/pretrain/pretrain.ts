@@ -2,6 +2,7 @@
 // seeded order per epoch, BERT masking seeded per step (so a resumed run masks as the original would),
 // AdamW with warmup and linear decay, checkpoints, a loss log, held-out evaluation and export.
 
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cast } from '../graph/ops/core.js';
 import { equal, mul } from '../graph/ops/elementwise.js';
@@ -44,6 +45,8 @@ export interface PretrainOptions {
   readonly evalEvery: number;
   /** Blocks of the held-out file used for evaluation. */
   readonly evalBlocks: number;
+  /** Held-out blocks scored by pseudo-perplexity at the end (each token masked in turn); default 8. */
+  readonly pseudoPerplexityBlocks?: number;
   readonly exportModel: (dir: string, values: ReadonlyMap<string, Float32Array>) => Promise<void>;
   readonly stopAfterSteps?: number;
   /** Training steps per ONNX Runtime call (default 4). */
@@ -139,6 +142,55 @@ export async function evaluateMlm(
     count += batch.masked;
   }
   return { maskedAccuracy: correct / count, maskedPerplexity: Math.exp(nll / count), maskedTokens: count };
+}
+
+/**
+ * Pseudo-perplexity (Salazar et al. 2020): every token of each held-out block is masked on its own, in
+ * turn, and scored by the model; PPPL = exp(-mean log p(token | rest)).
+ */
+export async function pseudoPerplexity(
+  fn: CompiledFunction,
+  file: TokenFile,
+  o: Pick<PretrainOptions, 'clsId' | 'sepId' | 'seqLen'>,
+  maskId: number,
+  blocks: number,
+  rowsPerRun = 64,
+  extraFeeds: Record<string, HostTensor> = {},
+): Promise<{ pseudoPerplexity: number; tokens: number }> {
+  const seq = o.seqLen;
+  let nll = 0;
+  let count = 0;
+  const n = Math.min(blocks, file.blocks(seq - 2));
+  for (let b = 0; b < n; b++) {
+    const row = [o.clsId, ...(await file.block(b, seq - 2)), o.sepId];
+    for (let start = 1; start < seq - 1; start += rowsPerRun) {
+      const positions = Array.from({ length: Math.min(rowsPerRun, seq - 1 - start) }, (_, k) => start + k);
+      const ids = new BigInt64Array(positions.length * seq);
+      positions.forEach((p, r) => row.forEach((id, j) => (ids[r * seq + j] = BigInt(j === p ? maskId : id))));
+      const out = await fn.run({
+        input_ids: { dtype: 'int64', dims: [positions.length, seq], data: ids },
+        attention_mask: {
+          dtype: 'int64',
+          dims: [positions.length, seq],
+          data: new BigInt64Array(ids.length).fill(1n),
+        },
+        mlm_positions: {
+          dtype: 'int64',
+          dims: [positions.length],
+          data: BigInt64Array.from(positions, (p, r) => BigInt(r * seq + p)),
+        },
+        mlm_labels: {
+          dtype: 'int64',
+          dims: [positions.length],
+          data: BigInt64Array.from(positions, (p) => BigInt(row[p]!)),
+        },
+        ...extraFeeds,
+      });
+      (out['logp']!.data as Float32Array).forEach((v) => (nll -= v));
+      count += positions.length;
+    }
+  }
+  return { pseudoPerplexity: Math.exp(nll / count), tokens: count };
 }
 
 export interface PretrainResult {
@@ -276,6 +328,22 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
       await saveTrainState(ckpt, state, { seconds, evals });
     }
     await o.exportModel(join(o.outDir, 'model'), state.params);
+    if (evalFn && heldout) {
+      const p = await pseudoPerplexity(
+        evalFn,
+        heldout,
+        o,
+        masking.maskId,
+        o.pseudoPerplexityBlocks ?? 8,
+        64,
+        paramFeeds(),
+      );
+      await log.write({ event: 'pseudo_perplexity', step: state.step, ...p });
+      await writeFile(
+        join(o.outDir, 'pseudo-perplexity.json'),
+        JSON.stringify({ step: state.step, ...p }) + '\n',
+      );
+    }
   }
   await Promise.all([step.release(), evalFn?.release(), train.close(), heldout?.close()]);
   return { steps: state.step, tokens: state.step * tokensPerStep, completed, seconds, evals };

@@ -115,6 +115,14 @@ test('MLM pretraining lowers the loss, resumes exactly, and exports a loadable f
   const c = await readFile(join(split, 'model', 'model.safetensors'));
   assert.ok(a.equals(c), 'resumed run exported different weights');
 
+  // Pseudo-perplexity at the end: finite, and below the vocabulary size (better than uniform guessing).
+  const pppl = JSON.parse(await readFile(join(out, 'whole', 'pseudo-perplexity.json'), 'utf8'));
+  assert.ok(
+    pppl.pseudoPerplexity > 1 && pppl.pseudoPerplexity < 97,
+    `pseudo-perplexity ${pppl.pseudoPerplexity}`,
+  );
+  assert.equal(pppl.tokens, 8 * 14);
+
   // The export is a BERT checkpoint a classifier starts from (new pooler and head initialised).
   const pre = await readPretrained(join(out, 'whole', 'model'));
   assert.deepEqual(pre.hf.architectures, ['BertForMaskedLM']);
