@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { input } from '../graph/ops/core.js';
 import type { Tensor } from '../graph/graph.js';
 import { replaceDir } from '../io/atomic-dir.js';
-import { writeFileAtomic } from '../io/safetensors.js';
+import { writeFileAtomic } from '../io/atomic-file.js';
 import { loadTrainState, saveTrainState } from '../runtime/train-state-io.js';
 import { classificationLoss, sequenceClassifier, textInputs } from '../nn/bert.js';
 import { ModelBuilder } from '../nn/builder.js';

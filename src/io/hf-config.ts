@@ -4,7 +4,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from './safetensors.js';
+import { writeFileAtomic } from './atomic-file.js';
 
 export const CONFIG_FILE_NAME = 'config.json';
 

@@ -13,10 +13,10 @@
 //
 // Nothing here executes anything: pickle checkpoints (.bin/.pt/...) are refused.
 
-import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { access, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { access, open, readdir, readFile, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from './atomic-file.js';
 
 export type Dtype =
   'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U64' | 'U32' | 'U16' | 'U8' | 'BOOL';
@@ -693,34 +693,6 @@ export function serializeSafetensors(tensors: TensorsLike, options: WriteOptions
   return out;
 }
 
-/**
- * Writes `chunks` to `path` atomically: into a temporary file in the same directory, fsynced, then renamed
- * over `path`. On failure the temporary file is removed and `path` is untouched.
- */
-export async function writeFileAtomic(path: string, chunks: Iterable<Uint8Array>): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const fh = await open(tmp, 'wx');
-  let ok = false;
-  try {
-    for (const chunk of chunks) {
-      let off = 0;
-      while (off < chunk.byteLength) {
-        const { bytesWritten } = await fh.write(chunk, off, Math.min(chunk.byteLength - off, 1 << 30));
-        off += bytesWritten;
-      }
-    }
-    await fh.sync();
-    await fh.close();
-    await rename(tmp, path);
-    ok = true;
-  } finally {
-    if (!ok) {
-      await fh.close().catch(() => undefined);
-      await unlink(tmp).catch(() => undefined);
-    }
-  }
-}
-
 async function writePrepared(path: string, p: ReturnType<typeof prepare>): Promise<void> {
   const { header, ordered } = p;
   await writeFileAtomic(path, [lengthPrefix(header.byteLength), header, ...ordered.map(([, t]) => t.data)]);
@@ -926,3 +898,5 @@ export async function writeSafetensorsDir(
       await unlink(join(dir, f));
   return written;
 }
+
+export { writeFileAtomic };

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { finetune } from '../../classify/finetune.js';
 import { setupRun } from '../../classify/setup.js';
-import { writeFileAtomic } from '../../io/safetensors.js';
+import { writeFileAtomic } from '../../io/atomic-file.js';
 import { DEFAULT_MODEL } from '../default-model.js';
 
 export const FinetuneArgs = z.strictObject({

@@ -14,8 +14,9 @@
 // Every file is written atomically: a temporary file in the same directory, then a rename.
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { writeFileAtomic } from '../atomic-file.js';
 import {
   type AddedTokenJson,
   type SpecialTokenValue,
@@ -169,24 +170,6 @@ export async function loadTokenizer(dir: string, options: LoadTokenizerOptions =
 
 function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-}
-
-/** Writes `data` to `path` atomically: a temporary file in the same directory, fsynced, then renamed over. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = tempPathFor(path);
-  const fh = await open(tmp, 'wx');
-  try {
-    try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  }
 }
 
 function vocabInIdOrder(vocab: Record<string, number>, file: string): string[] {

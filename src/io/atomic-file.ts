@@ -1,0 +1,39 @@
+// Files written atomically: a temporary file in the same directory, synced, then renamed over the
+// target, so a reader sees the old complete file or the new complete one, never a torn write.
+
+import { randomBytes } from 'node:crypto';
+import { open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+/**
+ * Writes `chunks` to `path` atomically: into a temporary file in the same directory, fsynced, then renamed
+ * over `path`. On failure the temporary file is removed and `path` is untouched.
+ */
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array | Iterable<Uint8Array>,
+): Promise<void> {
+  const chunks: Iterable<Uint8Array> =
+    typeof data === 'string' ? [Buffer.from(data, 'utf8')] : data instanceof Uint8Array ? [data] : data;
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const fh = await open(tmp, 'wx');
+  let ok = false;
+  try {
+    for (const chunk of chunks) {
+      let off = 0;
+      while (off < chunk.byteLength) {
+        const { bytesWritten } = await fh.write(chunk, off, Math.min(chunk.byteLength - off, 1 << 30));
+        off += bytesWritten;
+      }
+    }
+    await fh.sync();
+    await fh.close();
+    await rename(tmp, path);
+    ok = true;
+  } finally {
+    if (!ok) {
+      await fh.close().catch(() => undefined);
+      await unlink(tmp).catch(() => undefined);
+    }
+  }
+}
