@@ -899,4 +899,3 @@ export async function writeSafetensorsDir(
   return written;
 }
 
-export { writeFileAtomic };
