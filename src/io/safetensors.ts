@@ -898,4 +898,3 @@ export async function writeSafetensorsDir(
       await unlink(join(dir, f));
   return written;
 }
-

@@ -12,7 +12,7 @@ import { cumsum } from '../graph/ops/scan.js';
 import { sliceAxis, squeeze } from '../graph/ops/shape-ops.js';
 import type { ModelBuilder } from './builder.js';
 import type { ModelConfig } from './config.js';
-import { attentionBias, encoder } from './encoder.js';
+import { attentionBias, encoder, type EncoderHooks } from './encoder.js';
 import { dense, embedding, layerNormLayer } from './layers.js';
 
 export { BERT_MINI } from './config.js';
@@ -67,9 +67,26 @@ export function embeddings(b: ModelBuilder, x: TextInputs, cfg: ModelConfig): Te
   );
 }
 
+/**
+ * Hook points for parameter-efficient tuning (src/pet): the encoder's per-layer hooks, plus the embedding
+ * output before the encoder (prompt tuning prepends vectors and extends the attention bias) and the hidden
+ * states after it (brought back to the input positions). Absent, the graph is the plain model's.
+ */
+export interface ModelHooks extends EncoderHooks {
+  readonly embeddings?: (hidden: Tensor, bias: Tensor) => { readonly hidden: Tensor; readonly bias: Tensor };
+  /** Every layer's hidden state to [batch, seq, hidden] at the input positions; `embedded`: the embeddings. */
+  readonly hiddenStates?: (states: Tensor[], embedded: Tensor) => Tensor[];
+}
+
 /** Embeddings and encoder: every layer's hidden states (index 0 is the embedding output). */
-export function encode(b: ModelBuilder, x: TextInputs, cfg: ModelConfig): Tensor[] {
-  return encoder(b, `${cfg.modelType}.encoder`, embeddings(b, x, cfg), attentionBias(x.attentionMask), cfg);
+export function encode(b: ModelBuilder, x: TextInputs, cfg: ModelConfig, hooks?: ModelHooks): Tensor[] {
+  if (!hooks)
+    return encoder(b, `${cfg.modelType}.encoder`, embeddings(b, x, cfg), attentionBias(x.attentionMask), cfg);
+  const embedded = embeddings(b, x, cfg);
+  const bias = attentionBias(x.attentionMask);
+  const inputs = hooks.embeddings ? hooks.embeddings(embedded, bias) : { hidden: embedded, bias };
+  const states = encoder(b, `${cfg.modelType}.encoder`, inputs.hidden, inputs.bias, cfg, hooks);
+  return hooks.hiddenStates ? hooks.hiddenStates(states, embedded) : states;
 }
 
 export function firstToken(h: Tensor): Tensor {
@@ -89,8 +106,13 @@ export function classificationHead(b: ModelBuilder, last: Tensor, cfg: ModelConf
   return dense(b, `${prefix}classifier.out_proj`, b.dropout(x, cfg.hiddenDropout), h, cfg.numLabels, init);
 }
 
-export function sequenceClassifier(b: ModelBuilder, x: TextInputs, cfg: ModelConfig): ClassifierOutputs {
-  const hiddenStates = encode(b, x, cfg);
+export function sequenceClassifier(
+  b: ModelBuilder,
+  x: TextInputs,
+  cfg: ModelConfig,
+  hooks?: ModelHooks,
+): ClassifierOutputs {
+  const hiddenStates = encode(b, x, cfg, hooks);
   return { logits: classificationHead(b, hiddenStates[hiddenStates.length - 1]!, cfg), hiddenStates };
 }
 

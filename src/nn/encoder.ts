@@ -6,8 +6,8 @@ import { cast } from '../graph/ops/core.js';
 import { add, mul, relu, sub } from '../graph/ops/elementwise.js';
 import { matmul } from '../graph/ops/matmul.js';
 import { softmax } from '../graph/ops/nn-ops.js';
-import { reshape, transpose, unsqueeze } from '../graph/ops/shape-ops.js';
-import type { ModelBuilder } from './builder.js';
+import { concat, reshape, transpose, unsqueeze } from '../graph/ops/shape-ops.js';
+import type { Init, ModelBuilder } from './builder.js';
 import { dense, layerNormLayer } from './layers.js';
 
 export interface EncoderConfig {
@@ -39,6 +39,29 @@ function activation(x: Tensor, name = 'gelu'): Tensor {
   }
 }
 
+/**
+ * Optional hook points of one layer, for parameter-efficient tuning (src/pet). Without hooks the graph is
+ * exactly the plain encoder's.
+ */
+export interface LayerHooks {
+  /** A linear projection's output `y = x W + b`; `name` is its Hugging Face module path (LoRA). */
+  readonly projection?: (name: string, x: Tensor, y: Tensor) => Tensor;
+  /** Keys and values [batch, P, hidden] put before the layer's own, and the attention bias extended to match. */
+  readonly keyValuePrefix?: (
+    x: Tensor,
+    bias: Tensor,
+  ) => { readonly key: Tensor; readonly value: Tensor; readonly bias: Tensor };
+  /** The attention output projection after its dropout, before the residual add; `input`: the layer input. */
+  readonly attentionOutput?: (out: Tensor, input: Tensor) => Tensor;
+  /** The FFN output projection after its dropout, before the residual add; `input`: the FFN input. */
+  readonly ffnOutput?: (out: Tensor, input: Tensor) => Tensor;
+}
+
+export interface EncoderHooks {
+  /** Hooks of layer `index` (module path `path`), or none. */
+  readonly layer?: (index: number, path: string) => LayerHooks | undefined;
+}
+
 /** Additive attention bias [batch, 1, 1, seq] from a 0/1 mask [batch, seq]: 0 to keep, float32 min to drop. */
 export function attentionBias(mask: Tensor): Tensor {
   const keep = cast(mask, 'float32');
@@ -51,19 +74,38 @@ export function selfAttention(
   x: Tensor,
   bias: Tensor,
   cfg: EncoderConfig,
+  hooks?: LayerHooks,
 ): Tensor {
   const h = cfg.hiddenSize;
   const dh = h / cfg.numHeads;
   const init = { kind: 'normal', std: cfg.initStd } as const;
   const heads = (t: Tensor, perm: number[]) => transpose(reshape(t, [0, 0, cfg.numHeads, dh]), perm);
-  const q = heads(dense(b, `${p}.self.query`, x, h, h, init), [0, 2, 1, 3]);
-  const k = heads(dense(b, `${p}.self.key`, x, h, h, init), [0, 2, 3, 1]);
-  const v = heads(dense(b, `${p}.self.value`, x, h, h, init), [0, 2, 1, 3]);
-  const scores = add(mul(matmul(q, k), 1 / Math.sqrt(dh)), bias);
+  const proj = (name: string, t: Tensor) => projection(b, name, t, h, h, init, hooks);
+  const prefix = hooks?.keyValuePrefix?.(x, bias);
+  const withPrefix = (t: Tensor, pre: Tensor | undefined) => (pre ? concat([pre, t], 1) : t);
+  const q = heads(proj(`${p}.self.query`, x), [0, 2, 1, 3]);
+  const k = heads(withPrefix(proj(`${p}.self.key`, x), prefix?.key), [0, 2, 3, 1]);
+  const v = heads(withPrefix(proj(`${p}.self.value`, x), prefix?.value), [0, 2, 1, 3]);
+  const scores = add(mul(matmul(q, k), 1 / Math.sqrt(dh)), prefix?.bias ?? bias);
   const probs = b.dropout(softmax(scores, -1), cfg.attentionDropout);
   const ctx = reshape(transpose(matmul(probs, v), [0, 2, 1, 3]), [0, 0, h]);
-  const out = b.dropout(dense(b, `${p}.output.dense`, ctx, h, h, init), cfg.hiddenDropout);
+  const dropped = b.dropout(proj(`${p}.output.dense`, ctx), cfg.hiddenDropout);
+  const out = hooks?.attentionOutput ? hooks.attentionOutput(dropped, x) : dropped;
   return layerNormLayer(b, `${p}.output.LayerNorm`, add(out, x), h, cfg.layerNormEps);
+}
+
+/** A dense layer whose output a hook may change. */
+function projection(
+  b: ModelBuilder,
+  name: string,
+  x: Tensor,
+  inF: number,
+  outF: number,
+  init: Init,
+  hooks: LayerHooks | undefined,
+): Tensor {
+  const y = dense(b, name, x, inF, outF, init);
+  return hooks?.projection ? hooks.projection(name, x, y) : y;
 }
 
 export function encoderLayer(
@@ -72,24 +114,35 @@ export function encoderLayer(
   x: Tensor,
   bias: Tensor,
   cfg: EncoderConfig,
+  hooks?: LayerHooks,
 ): Tensor {
   const init = { kind: 'normal', std: cfg.initStd } as const;
-  const attn = selfAttention(b, `${p}.attention`, x, bias, cfg);
+  const attn = selfAttention(b, `${p}.attention`, x, bias, cfg, hooks);
   const inter = activation(
-    dense(b, `${p}.intermediate.dense`, attn, cfg.hiddenSize, cfg.intermediateSize, init),
+    projection(b, `${p}.intermediate.dense`, attn, cfg.hiddenSize, cfg.intermediateSize, init, hooks),
     cfg.hiddenAct,
   );
-  const out = b.dropout(
-    dense(b, `${p}.output.dense`, inter, cfg.intermediateSize, cfg.hiddenSize, init),
+  const dropped = b.dropout(
+    projection(b, `${p}.output.dense`, inter, cfg.intermediateSize, cfg.hiddenSize, init, hooks),
     cfg.hiddenDropout,
   );
+  const out = hooks?.ffnOutput ? hooks.ffnOutput(dropped, attn) : dropped;
   return layerNormLayer(b, `${p}.output.LayerNorm`, add(out, attn), cfg.hiddenSize, cfg.layerNormEps);
 }
 
 /** Runs all layers; returns the last hidden state and every layer's output (index 0: the embeddings). */
-export function encoder(b: ModelBuilder, p: string, x: Tensor, bias: Tensor, cfg: EncoderConfig): Tensor[] {
+export function encoder(
+  b: ModelBuilder,
+  p: string,
+  x: Tensor,
+  bias: Tensor,
+  cfg: EncoderConfig,
+  hooks?: EncoderHooks,
+): Tensor[] {
   const states = [x];
-  for (let i = 0; i < cfg.numLayers; i++)
-    states.push(encoderLayer(b, `${p}.layer.${i}`, states[i]!, bias, cfg));
+  for (let i = 0; i < cfg.numLayers; i++) {
+    const path = `${p}.layer.${i}`;
+    states.push(encoderLayer(b, path, states[i]!, bias, cfg, hooks?.layer?.(i, path)));
+  }
   return states;
 }
