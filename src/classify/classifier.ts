@@ -2,7 +2,11 @@
 // inference, predicting and evaluating in batches sorted by length.
 
 import { softmax } from '../graph/ops/nn-ops.js';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { bindWeights, readPretrained, type PretrainedDir } from '../io/checkpoint.js';
+import { loadPet, petClassifier } from '../pet/index.js';
+import { PET_LABELS_FILE } from './setup.js';
 import type { Example } from '../io/data/index.js';
 import { loadTokenizer, type Tokenizer } from '../io/tokenizer/index.js';
 import { sequenceClassifier, textInputs } from '../nn/bert.js';
@@ -27,15 +31,44 @@ export class TextClassifier {
     private readonly withTypes: boolean,
   ) {}
 
-  static async load(dir: string): Promise<TextClassifier> {
-    const pre = await readPretrained(dir);
+  /** A classifier directory, or a base model directory plus a PET module directory (`adapter`). */
+  static async load(dir: string, opts: { adapter?: string } = {}): Promise<TextClassifier> {
+    const loaded = await readPretrained(dir);
     const tokenizer = await loadTokenizer(dir);
     const b = new ModelBuilder({ training: false });
-    const withTypes = pre.config.modelType === 'bert';
+    const withTypes = loaded.config.modelType === 'bert';
     const x = textInputs(b, withTypes);
-    const { logits } = sequenceClassifier(b, x, pre.config);
-    // A classifier directory must hold its head: nothing may be initialised here.
-    const { values } = bindWeights(b, pre, 0, () => false);
+    let pre: PretrainedDir = loaded;
+    let logits;
+    let values: Map<string, Float32Array>;
+    if (opts.adapter) {
+      // The module's labels: saved beside it by plmkit, else the base config's.
+      const labels = await readFile(join(opts.adapter, PET_LABELS_FILE), 'utf8').then(
+        (t) => (JSON.parse(t) as { id2label: Record<string, string> }).id2label,
+        () => loaded.hf.id2label,
+      );
+      const config = { ...loaded.config, numLabels: Object.keys(labels).length };
+      pre = { ...loaded, config, hf: { ...loaded.hf, id2label: labels, num_labels: config.numLabels } };
+      const module = await loadPet(opts.adapter, config);
+      if (module.head.length === 0)
+        throw new Error(`${opts.adapter}: the module was saved without its classification head`);
+      const out = petClassifier(b, x, config, module.config);
+      logits = out.logits;
+      // Base weights from the model directory (its head, if any, is replaced by the module's).
+      const base = bindWeights(
+        b,
+        { ...pre, tensors: new Map([...pre.tensors].filter(([k]) => !k.startsWith('classifier.'))) },
+        0,
+        (n) => out.pet.names.includes(n) || n.startsWith('classifier.') || n.startsWith('bert.pooler.'),
+      ).values;
+      values = new Map([...base, ...module.values]);
+      const missing = [...b.params.keys()].filter((n) => !values.has(n));
+      if (missing.length) throw new Error(`${opts.adapter}: the module lacks ${missing.join(', ')}`);
+    } else {
+      logits = sequenceClassifier(b, x, pre.config).logits;
+      // A classifier directory must hold its head: nothing may be initialised here.
+      values = bindWeights(b, pre, 0, () => false).values;
+    }
     const inputs = x.tokenTypeIds
       ? [x.inputIds, x.attentionMask, x.tokenTypeIds]
       : [x.inputIds, x.attentionMask];

@@ -12,6 +12,8 @@ import { writeFileAtomic } from '../io/atomic-file.js';
 import { loadTrainState, saveTrainState } from '../runtime/train-state-io.js';
 import { classificationLoss, sequenceClassifier, textInputs } from '../nn/bert.js';
 import { ModelBuilder } from '../nn/builder.js';
+import { petClassifier, petTraining, type PetConfig } from '../pet/index.js';
+import { leafName } from '../graph/emit.js';
 import type { ModelConfig } from '../nn/config.js';
 import { compile, type CompiledFunction } from '../runtime/compiled.js';
 import { learningRate } from '../runtime/schedule.js';
@@ -39,8 +41,10 @@ export interface FinetuneOptions {
   readonly clipNorm: number;
   readonly seed: number;
   readonly keep: 'best' | 'last';
-  /** Which parameters train (default: all). */
+  /** Which parameters train (default: all). Ignored with `pet`. */
   readonly trainable?: (name: string) => boolean;
+  /** Parameter-efficient tuning: the base stays frozen; the module (and the head, by default) train. */
+  readonly pet?: { readonly config: PetConfig; readonly trainHead: boolean };
   /** Save the latest state every this many steps (and at each epoch's end). */
   readonly checkpointEvery?: number;
   /** Writes a Hugging Face model directory for the given values. */
@@ -65,14 +69,21 @@ export interface FinetuneResult {
   readonly steps: number;
 }
 
-function classifierGraph(cfg: ModelConfig, training: boolean, seed: number, withTypes: boolean) {
+function classifierGraph(
+  cfg: ModelConfig,
+  training: boolean,
+  seed: number,
+  withTypes: boolean,
+  pet?: PetConfig,
+) {
   const b = new ModelBuilder({ training, dropoutSeed: seed });
   const x = textInputs(b, withTypes);
-  const out = sequenceClassifier(b, x, cfg);
+  const withPet = pet ? petClassifier(b, x, cfg, pet) : undefined;
+  const out = withPet ?? sequenceClassifier(b, x, cfg);
   const inputs: Tensor[] = x.tokenTypeIds
     ? [x.inputIds, x.attentionMask, x.tokenTypeIds]
     : [x.inputIds, x.attentionMask];
-  return { b, x, out, inputs };
+  return { b, x, out, inputs, pet: withPet?.pet };
 }
 
 /** Logits for every example, in input order, through an inference function that takes the trained values. */
@@ -103,12 +114,26 @@ export function argmaxRows(logits: Float32Array, cols: number): number[] {
 
 export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const cfg = o.config;
-  const trainG = classifierGraph(cfg, true, o.seed, o.withTypes);
+  const trainG = classifierGraph(cfg, true, o.seed, o.withTypes, o.pet?.config);
   const labels = input(trainG.b.graph, 'labels', 'int64', ['batch']);
   const loss = classificationLoss(trainG.out.logits, labels);
-  const isTrainable = o.trainable ?? (() => true);
-  const trainable = [...trainG.b.params].filter(([n]) => isTrainable(n)).map(([, p]) => p.tensor);
-  const frozen = new Map([...o.initial].filter(([n]) => !isTrainable(n)));
+  // With a PET module the base is frozen (compiled in as constants) and the module (and head) train;
+  // otherwise `trainable` chooses.
+  let trainable: Tensor[];
+  let frozen: Map<string, Float32Array>;
+  let initialValues: ReadonlyMap<string, Float32Array>;
+  if (o.pet && trainG.pet) {
+    const t = petTraining(trainG.b, trainG.pet, o.initial, { trainHead: o.pet.trainHead, seed: o.seed });
+    trainable = [...t.trainable];
+    frozen = t.frozen;
+    initialValues = t.initial;
+  } else {
+    const isTrainable = o.trainable ?? (() => true);
+    trainable = [...trainG.b.params].filter(([n]) => isTrainable(n)).map(([, p]) => p.tensor);
+    frozen = new Map([...o.initial].filter(([n]) => !isTrainable(n)));
+    initialValues = o.initial;
+  }
+  const trainableNames = new Set(trainable.map((t) => leafName(t)!));
   if (trainable.length === 0) throw new Error('no parameter is trainable');
   const step = await TrainStep.create({
     graph: trainG.b.graph,
@@ -120,8 +145,8 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
     clipNorm: o.clipNorm,
   });
 
-  const evalG = classifierGraph(cfg, false, o.seed, o.withTypes);
-  const evalTrainable = [...evalG.b.params].filter(([n]) => isTrainable(n)).map(([, p]) => p.tensor);
+  const evalG = classifierGraph(cfg, false, o.seed, o.withTypes, o.pet?.config);
+  const evalTrainable = [...evalG.b.params].filter(([n]) => trainableNames.has(n)).map(([, p]) => p.tensor);
   const evalFn = await compile({
     inputs: [...evalG.inputs, ...evalTrainable],
     outputs: { logits: evalG.out.logits },
@@ -139,7 +164,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const ckptDir = join(o.outDir, 'checkpoint');
 
   // Resume from the latest complete checkpoint, if any.
-  const state: TrainState = step.initState(o.initial);
+  const state: TrainState = step.initState(initialValues);
   // The epoch's running loss is saved too, so a resumed epoch reports the same mean.
   const saved = await loadTrainState<{ history: EpochRecord[]; lossSum: number; lossCount: number }>(
     ckptDir,
@@ -150,7 +175,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   let lossCount = saved?.lossCount ?? 0;
   if (state.step > 0) await log.write({ event: 'resume', step: state.step });
   const saveCheckpoint = () => saveTrainState(ckptDir, state, { history, lossSum, lossCount });
-  const currentValues = () => new Map([...o.initial, ...state.params]);
+  const currentValues = () => new Map([...frozen, ...initialValues, ...state.params]);
   const evalFeeds = (examples: readonly Encoded[]) => (idx: number[]) => {
     const f = collate(examples, idx, o.padId, { withTypes: o.withTypes, withLabels: false }).feeds;
     for (const [k, v] of state.params) f[k] = { dtype: 'float32', dims: step.shapes.get(k)!, data: v };

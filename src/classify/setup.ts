@@ -9,6 +9,9 @@ import { sequenceClassifier, textInputs } from '../nn/bert.js';
 import { ModelBuilder } from '../nn/builder.js';
 import type { ModelConfig } from '../nn/config.js';
 import type { Encoded } from './batching.js';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../io/atomic-file.js';
+import { savePet, type PetConfig } from '../pet/index.js';
 import { encodeExamples } from './encode.js';
 
 export interface RunSetup {
@@ -36,7 +39,12 @@ export interface SetupOptions {
   readonly fromScratch?: boolean;
   /** Use at most this many training examples (after a seeded shuffle), for quick runs. */
   readonly limitTrain?: number;
+  /** Export a PET module (with its head) instead of a whole model. */
+  readonly pet?: PetConfig;
 }
+
+/** Label names saved beside a PET module (PEFT's adapter_config.json has no place for them). */
+export const PET_LABELS_FILE = 'plmkit_labels.json';
 
 export async function setupRun(o: SetupOptions): Promise<RunSetup> {
   // From scratch only the architecture (config.json) and the tokenizer are taken from the directory.
@@ -68,7 +76,9 @@ export async function setupRun(o: SetupOptions): Promise<RunSetup> {
     const tensors = headFits
       ? pre.tensors
       : new Map([...pre.tensors].filter(([k]) => !/^classifier\./.test(k)));
-    const bound = bindWeights(b, { ...pre, tensors, config }, o.seed, (n) =>
+    // A PET module is saved without its base: parameters the base checkpoint lacks (BERT's pooler in an
+    // MLM checkpoint) take seed 0, as they will when the module is loaded onto the same base.
+    const bound = bindWeights(b, { ...pre, tensors, config }, o.pet ? 0 : o.seed, (n) =>
       /^(classifier|bert\.pooler)\./.test(n),
     );
     initial = bound.values;
@@ -88,6 +98,11 @@ export async function setupRun(o: SetupOptions): Promise<RunSetup> {
     dev: await encodeExamples(tokenizer, dev.examples, o.maxLength),
     initialised,
     exportModel: async (dir, values) => {
+      if (o.pet) {
+        await savePet(dir, { config: o.pet, model: config, values, baseModelNameOrPath: o.model });
+        await writeFileAtomic(join(dir, PET_LABELS_FILE), JSON.stringify({ id2label }, null, 2) + '\n');
+        return;
+      }
       await savePretrained(dir, b, config, values, { hfBase: { id2label } });
       await saveTokenizer(tokenizer, dir);
     },

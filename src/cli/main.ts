@@ -35,6 +35,17 @@ bench
     process.stdout.write(`${JSON.stringify(await benchFinetune(o.data, 40, o.stepsPerCall), null, 2)}\n`);
   });
 
+bench
+  .command('pet')
+  .description(
+    'training-step time and trainable parameters: full fine-tuning and each PET method (BERT-mini, 32 x 64)',
+  )
+  .option('--json', 'print JSON (the only format so far)', true)
+  .action(async () => {
+    const { benchPet } = await import('../../bench/pet.js');
+    process.stdout.write(`${JSON.stringify(await benchPet(), null, 2)}\n`);
+  });
+
 try {
   await program.parseAsync(process.argv);
 } catch (e) {

@@ -2,14 +2,17 @@
 // predictions match, and an interrupted run resumes to bitwise the same result.
 
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { cp, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { promisify } from 'node:util';
 import { TextClassifier } from '../../src/classify/classifier.js';
 import { finetune, type FinetuneOptions } from '../../src/classify/finetune.js';
 import { setupRun } from '../../src/classify/setup.js';
 import { readPretrained } from '../../src/io/checkpoint.js';
+import { parsePetConfig } from '../../src/pet/index.js';
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures');
 
@@ -128,4 +131,46 @@ test('training a subset of parameters leaves every other parameter bit-for-bit u
     else assert.ok(same, `${k} changed`);
   }
   assert.equal(changed, 2);
+});
+
+test('PET fine-tuning exports a module that `plmkit eval --adapter` puts back on the frozen base', async () => {
+  const model = await tinyModelDir();
+  const data = await toyData();
+  const out = await mkdtemp(join(tmpdir(), 'plmkit-run-'));
+  const pet = parsePetConfig({ method: 'lora', r: 4, alpha: 8, targetModules: ['query', 'value'] });
+  const setup = await setupRun({ model, data, maxLength: 32, seed: 7, pet });
+  const o = await options(model, data, out);
+  const result = await finetune({
+    ...o,
+    initial: setup.initial,
+    exportModel: setup.exportModel,
+    epochs: 2,
+    pet: { config: pet, trainHead: true },
+  });
+  const files = await readdir(join(out, 'best'));
+  assert.ok(
+    files.includes('adapter_config.json') && files.includes('adapter_model.safetensors'),
+    files.join(', '),
+  );
+  assert.ok(!files.includes('model.safetensors'), 'a PET export must not hold the base weights');
+  const run = promisify(execFile);
+  const root = join(import.meta.dirname, '..', '..');
+  const { stdout } = await run(
+    process.execPath,
+    [
+      join(root, 'bin', 'plmkit.js'),
+      'eval',
+      '--model',
+      model,
+      '--adapter',
+      join(out, 'best'),
+      '--data',
+      data,
+      '--json',
+    ],
+    { cwd: root },
+  );
+  const m = JSON.parse(stdout);
+  assert.equal(m.accuracy, result.best!.accuracy);
+  assert.equal(m.macro_f1, result.best!.macroF1);
 });

@@ -8,6 +8,7 @@ import { finetune } from '../../classify/finetune.js';
 import { setupRun } from '../../classify/setup.js';
 import { writeFileAtomic } from '../../io/atomic-file.js';
 import { DEFAULT_MODEL } from '../default-model.js';
+import { parsePetConfig } from '../../pet/index.js';
 
 export const FinetuneArgs = z.strictObject({
   model: z.string().default(DEFAULT_MODEL),
@@ -32,10 +33,20 @@ export const FinetuneArgs = z.strictObject({
   stepsPerCall: z.number().int().positive().default(8),
   /** Regular expression over parameter names: only matching parameters train (default: all). */
   trainable: z.string().optional(),
+  /** A PET method's config (object, JSON text or a .json file): the base stays frozen. */
+  pet: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
+  /** With --pet: keep the classification head frozen too. */
+  petFreezeHead: z.boolean().default(false),
 });
 export type FinetuneArgs = z.infer<typeof FinetuneArgs>;
 
 const num = (v: string) => Number(v);
+
+/** A --pet value: an object (from a config file), JSON text, or the path of a JSON file. */
+async function petConfigValue(v: string | Record<string, unknown>): Promise<unknown> {
+  if (typeof v !== 'string') return v;
+  return JSON.parse(v.trim().startsWith('{') ? v : await readFile(v, 'utf8'));
+}
 
 export function registerFinetune(program: Command): void {
   program
@@ -64,6 +75,11 @@ export function registerFinetune(program: Command): void {
     .option('--limit-train <n>', 'use only this many training examples', num)
     .option('--checkpoint-every <n>', 'steps between checkpoints', num)
     .option('--steps-per-call <n>', 'training steps per ONNX Runtime call', num)
+    .option(
+      '--pet <config>',
+      'parameter-efficient tuning: a JSON config or file, e.g. \'{"method":"lora","r":8}\'',
+    )
+    .option('--pet-freeze-head', 'with --pet: train the module only, not the classification head')
     .option('--trainable <regex>', 'train only parameters whose names match (e.g. "^classifier\\.")')
     .action(async (flags: Record<string, unknown>) => {
       const { config, ...rest } = flags;
@@ -82,7 +98,9 @@ export function registerFinetune(program: Command): void {
 }
 
 export async function runFinetune(a: FinetuneArgs): Promise<void> {
+  const pet = a.pet === undefined ? undefined : parsePetConfig(await petConfigValue(a.pet), '--pet');
   const setup = await setupRun({
+    ...(pet ? { pet } : {}),
     model: a.model,
     data: a.data,
     trainSplit: a.trainSplit,
@@ -119,6 +137,7 @@ export async function runFinetune(a: FinetuneArgs): Promise<void> {
     checkpointEvery: a.checkpointEvery,
     stepsPerCall: a.stepsPerCall,
     ...(a.trainable ? { trainable: (name: string) => new RegExp(a.trainable!).test(name) } : {}),
+    ...(pet ? { pet: { config: pet, trainHead: !a.petFreezeHead } } : {}),
     exportModel: setup.exportModel,
   });
   process.stdout.write(`${JSON.stringify({ best: result.best, out: a.out })}\n`);

@@ -12,23 +12,27 @@ export function registerPredict(program: Command): void {
     .command('predict')
     .description('one JSON object per input row, in order: label, probs, logits')
     .requiredOption('--data <file>', '.jsonl (text, text_pair?), .csv or .tsv file; labels are not needed')
-    .option('--model <dir>', 'classifier directory', DEFAULT_MODEL)
+    .option('--model <dir>', 'classifier directory (or the base model, with --adapter)', DEFAULT_MODEL)
+    .option('--adapter <dir>', 'a PET module (with its head) to put on the base model')
     .option('--batch-size <n>', 'rows per batch', num, 64)
     .option('--max-length <n>', 'tokens per row after truncation', num, 512)
     .option('--json', 'JSON Lines output (the only format)', true)
-    .action(async (o: { data: string; model: string; batchSize: number; maxLength: number }) => {
-      const clf = await TextClassifier.load(o.model);
-      const { examples } = await readExamplesFile(o.data, { requireLabel: false });
-      const preds = await clf.predict(examples, { batchSize: o.batchSize, maxLength: o.maxLength });
-      for (const p of preds) process.stdout.write(`${JSON.stringify(p)}\n`);
-      await clf.release();
-    });
+    .action(
+      async (o: { data: string; model: string; adapter?: string; batchSize: number; maxLength: number }) => {
+        const clf = await TextClassifier.load(o.model, o.adapter ? { adapter: o.adapter } : {});
+        const { examples } = await readExamplesFile(o.data, { requireLabel: false });
+        const preds = await clf.predict(examples, { batchSize: o.batchSize, maxLength: o.maxLength });
+        for (const p of preds) process.stdout.write(`${JSON.stringify(p)}\n`);
+        await clf.release();
+      },
+    );
 
   program
     .command('eval')
     .description('accuracy and macro-F1 of a classifier on a data set split or file')
     .requiredOption('--data <name-or-file>', 'registered data set name, or a labelled file')
-    .option('--model <dir>', 'classifier directory', DEFAULT_MODEL)
+    .option('--model <dir>', 'classifier directory (or the base model, with --adapter)', DEFAULT_MODEL)
+    .option('--adapter <dir>', 'a PET module (with its head) to put on the base model')
     .option('--split <split>', 'split of a registered data set', 'dev')
     .option('--data-dir <dir>', 'where data sets are looked up first')
     .option('--batch-size <n>', 'rows per batch', num, 64)
@@ -38,12 +42,13 @@ export function registerPredict(program: Command): void {
       async (o: {
         data: string;
         model: string;
+        adapter?: string;
         split: 'train' | 'dev' | 'test';
         dataDir?: string;
         batchSize: number;
         maxLength: number;
       }) => {
-        const clf = await TextClassifier.load(o.model);
+        const clf = await TextClassifier.load(o.model, o.adapter ? { adapter: o.adapter } : {});
         const data = await loadDataset(o.data, {
           split: o.split,
           ...(o.dataDir ? { dataDir: o.dataDir } : {}),
