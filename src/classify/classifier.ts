@@ -5,7 +5,7 @@ import { softmax } from '../graph/ops/nn-ops.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bindWeights, readPretrained, type PretrainedDir } from '../io/checkpoint.js';
-import { loadPet, petClassifier } from '../pet/index.js';
+import { loadPet, mergeLora, petClassifier } from '../pet/index.js';
 import { PET_LABELS_FILE } from './setup.js';
 import type { Example } from '../io/data/index.js';
 import { loadTokenizer, type Tokenizer } from '../io/tokenizer/index.js';
@@ -32,12 +32,12 @@ export class TextClassifier {
   ) {}
 
   /** A classifier directory, or a base model directory plus a PET module directory (`adapter`). */
-  static async load(dir: string, opts: { adapter?: string } = {}): Promise<TextClassifier> {
+  static async load(dir: string, opts: { adapter?: string; merge?: boolean } = {}): Promise<TextClassifier> {
     const loaded = await readPretrained(dir);
     const tokenizer = await loadTokenizer(dir);
     const b = new ModelBuilder({ training: false });
     const withTypes = loaded.config.modelType === 'bert';
-    const x = textInputs(b, withTypes);
+    let x = textInputs(b, withTypes);
     let pre: PretrainedDir = loaded;
     let logits;
     let values: Map<string, Float32Array>;
@@ -64,6 +64,15 @@ export class TextClassifier {
       values = new Map([...base, ...module.values]);
       const missing = [...b.params.keys()].filter((n) => !values.has(n));
       if (missing.length) throw new Error(`${opts.adapter}: the module lacks ${missing.join(', ')}`);
+      if (opts.merge) {
+        // LoRA folds into the base weights: the inference graph is then the plain model's.
+        if (module.config.method !== 'lora')
+          throw new Error(`--merge works for LoRA only; ${opts.adapter} is "${module.config.method}"`);
+        values = mergeLora(values, module.config, config);
+        const plain = new ModelBuilder({ training: false });
+        x = textInputs(plain, withTypes);
+        logits = sequenceClassifier(plain, x, config).logits;
+      }
     } else {
       logits = sequenceClassifier(b, x, pre.config).logits;
       // A classifier directory must hold its head: nothing may be initialised here.
@@ -129,6 +138,11 @@ export class TextClassifier {
       examples.map((e) => toModel(e.label)),
       preds.map((p) => p.labelId),
     );
+  }
+
+  /** Writes the inference graph (weights included) as an .onnx file, atomically. */
+  async saveOnnx(path: string): Promise<void> {
+    await this.fn.save(path);
   }
 
   async release(): Promise<void> {

@@ -63,4 +63,23 @@ export function registerPredict(program: Command): void {
         await clf.release();
       },
     );
+
+  program
+    .command('export-onnx')
+    .description(
+      'write a classifier (or a base model with a PET module) as one ONNX inference graph: logits and probs',
+    )
+    .option('--model <dir>', 'classifier directory (or the base model, with --adapter)', DEFAULT_MODEL)
+    .option('--adapter <dir>', 'a PET module (with its head) to put on the base model')
+    .option('--merge', 'fold a LoRA module into the base weights (the graph is then the plain model)')
+    .requiredOption('--out <file>', 'the .onnx file to write')
+    .action(async (o: { model: string; adapter?: string; merge?: boolean; out: string }) => {
+      const clf = await TextClassifier.load(o.model, {
+        ...(o.adapter ? { adapter: o.adapter } : {}),
+        ...(o.merge ? { merge: true } : {}),
+      });
+      await clf.saveOnnx(o.out);
+      await clf.release();
+      process.stdout.write(`${JSON.stringify({ out: o.out, labels: clf.labelNames })}\n`);
+    });
 }
