@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
+import { scratchDirs } from '../helpers/scratch.js';
 import {
   DTYPE_SIZE,
   type Dtype,
@@ -25,19 +25,7 @@ import {
   writeSafetensorsDir,
 } from '../../src/io/safetensors.js';
 
-let root: string;
-let counter = 0;
-before(async () => {
-  root = await mkdtemp(join(tmpdir(), 'plmkit-safetensors-'));
-});
-after(async () => {
-  await rm(root, { recursive: true, force: true });
-});
-async function freshDir(): Promise<string> {
-  const dir = join(root, `d${counter++}`);
-  await mkdir(dir);
-  return dir;
-}
+const freshDir = scratchDirs('plmkit-safetensors-');
 
 const f32bits = (x: number) => new Uint32Array(new Float32Array([x]).buffer)[0]!;
 const f32FromBits = (b: number) => new Float32Array(new Uint32Array([b]).buffer)[0]!;

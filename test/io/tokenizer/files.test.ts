@@ -2,10 +2,10 @@
 // the files transformers expects, tokenizer_config.json handling, and file errors.
 
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
+import { scratchDirs } from '../../helpers/scratch.js';
 import {
   type Tokenizer,
   TokenizerFileError,
@@ -20,19 +20,7 @@ const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures', 'tokenizers')
 const BERT = join(FIXTURES, 'bert-wordpiece');
 const ROBERTA = join(FIXTURES, 'roberta-bpe');
 
-let root: string;
-let counter = 0;
-before(async () => {
-  root = await mkdtemp(join(tmpdir(), 'plmkit-tokenizer-'));
-});
-after(async () => {
-  await rm(root, { recursive: true, force: true });
-});
-async function freshDir(): Promise<string> {
-  const dir = join(root, `d${counter++}`);
-  await mkdir(dir);
-  return dir;
-}
+const freshDir = scratchDirs('plmkit-tokenizer-');
 async function readJson(path: string): Promise<Record<string, unknown>> {
   return JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
 }
