@@ -44,7 +44,12 @@ export interface FinetuneOptions {
   /** Which parameters train (default: all). Ignored with `pet`. */
   readonly trainable?: (name: string) => boolean;
   /** Parameter-efficient tuning: the base stays frozen; the module (and the head, by default) train. */
-  readonly pet?: { readonly config: PetConfig; readonly trainHead: boolean };
+  readonly pet?: {
+    readonly config: PetConfig;
+    readonly trainHead: boolean;
+    /** Start from these module values (a published module being retrained) instead of a fresh one. */
+    readonly values?: ReadonlyMap<string, Float32Array>;
+  };
   /** Save the latest state every this many steps (and at each epoch's end). */
   readonly checkpointEvery?: number;
   /** Writes a Hugging Face model directory for the given values. */
@@ -123,7 +128,11 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   let frozen: Map<string, Float32Array>;
   let initialValues: ReadonlyMap<string, Float32Array>;
   if (o.pet && trainG.pet) {
-    const t = petTraining(trainG.b, trainG.pet, o.initial, { trainHead: o.pet.trainHead, seed: o.seed });
+    const t = petTraining(trainG.b, trainG.pet, o.initial, {
+      trainHead: o.pet.trainHead,
+      seed: o.seed,
+      ...(o.pet.values ? { petValues: o.pet.values } : {}),
+    });
     trainable = [...t.trainable];
     frozen = t.frozen;
     initialValues = t.initial;

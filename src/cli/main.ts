@@ -1,6 +1,7 @@
 // The plmkit command line.
 
 import { Command } from 'commander';
+import { registerAttack } from './commands/attack.js';
 import { registerFinetune } from './commands/finetune.js';
 import { registerPredict } from './commands/predict.js';
 import { registerPretrain } from './commands/pretrain.js';
@@ -13,6 +14,7 @@ program
 registerFinetune(program);
 registerPredict(program);
 registerPretrain(program);
+registerAttack(program);
 
 const bench = program.command('bench').description('benchmarks that print one JSON object from one process');
 bench

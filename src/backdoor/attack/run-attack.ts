@@ -1,0 +1,247 @@
+// The attack protocol of Gu et al. (2023) end to end, as a resumable run directory:
+//   1. the attacker trains a PET module and head on a poisoned copy of `data` (BadNets triggers, labels
+//      flipped to the target) and publishes it           -> OUT/published
+//   2. LFR and CACC on the user's domain before retraining
+//   3. the user fine-tunes the published module and head on clean `retrainData` -> OUT/retrained
+//   4. LFR and CACC after retraining                     -> OUT/metrics.json
+// Each finished stage is kept, so rerunning the same command after an interruption continues.
+
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { argmaxRows, finetune } from '../../classify/finetune.js';
+import { collate, type Encoded } from '../../classify/batching.js';
+import { encodeExamples } from '../../classify/encode.js';
+import { PET_LABELS_FILE } from '../../classify/setup.js';
+import { writeFileAtomic } from '../../io/atomic-file.js';
+import { bindWeights, readPretrained } from '../../io/checkpoint.js';
+import { loadDataset, type Example } from '../../io/data/index.js';
+import { loadTokenizer, type Tokenizer } from '../../io/tokenizer/index.js';
+import { sequenceClassifier, textInputs } from '../../nn/bert.js';
+import { ModelBuilder } from '../../nn/builder.js';
+import type { ModelConfig } from '../../nn/config.js';
+import { loadPet, parsePetConfig, petClassifier, savePet, type PetConfig } from '../../pet/index.js';
+import { compile } from '../../runtime/compiled.js';
+import { replaceDir } from '../../io/atomic-dir.js';
+import { cleanAccuracy, labelFlipRate } from '../metrics.js';
+import { makePoisoner } from '../poison/index.js';
+import { trainPoisonedPet } from './train-poisoned-pet.js';
+
+export const ATTACK_METHODS = ['clean', 'vanilla', 'gradient-control', 'ilproj-only', 'clnorm-only'] as const;
+
+export const AttackConfig = z.strictObject({
+  method: z.enum(ATTACK_METHODS),
+  model: z.string(),
+  /** A PET method name ("adapter", "lora", ...) or a full PET config object. */
+  pet: z.union([z.string(), z.record(z.string(), z.unknown())]),
+  data: z.string(),
+  retrainData: z.string(),
+  evalSplit: z.enum(['dev', 'test']).default('test'),
+  dataDir: z.string().optional(),
+  out: z.string(),
+  poisoner: z.string().default('badnets'),
+  poisonOptions: z.record(z.string(), z.unknown()).default({}),
+  poisonRate: z.number().gt(0).lt(1).default(0.5),
+  target: z.number().int().nonnegative().default(1),
+  attackEpochs: z.number().int().positive().default(10),
+  retrainEpochs: z.number().int().positive().default(5),
+  batchSize: z.number().int().positive().default(32),
+  lr: z.number().positive().default(2e-5),
+  maxLength: z.number().int().positive().default(128),
+  seed: z.number().int().default(0),
+  limitTrain: z.number().int().positive().optional(),
+  limitEval: z.number().int().positive().optional(),
+  onlyOnConflict: z.boolean().default(false),
+});
+export type AttackConfig = z.infer<typeof AttackConfig>;
+
+interface Scores {
+  readonly lfr: number;
+  readonly cacc: number;
+  readonly poisonedCount: number;
+  readonly cleanCount: number;
+}
+
+async function exists(p: string): Promise<boolean> {
+  return stat(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+function limit<T>(xs: readonly T[], n: number | undefined): T[] {
+  return n === undefined ? [...xs] : xs.slice(0, n);
+}
+
+async function scores(
+  model: ModelConfig,
+  base: ReadonlyMap<string, Float32Array>,
+  pet: PetConfig,
+  module: ReadonlyMap<string, Float32Array>,
+  tok: Tokenizer,
+  clean: readonly Example[],
+  poisoned: readonly (Example & { originalLabel: number })[],
+  target: number,
+  maxLength: number,
+): Promise<Scores> {
+  const b = new ModelBuilder({ training: false });
+  const x = textInputs(b, model.modelType === 'bert');
+  const { logits } = petClassifier(b, x, model, pet);
+  const inputs = x.tokenTypeIds
+    ? [x.inputIds, x.attentionMask, x.tokenTypeIds]
+    : [x.inputIds, x.attentionMask];
+  const fn = await compile({ inputs, outputs: { logits }, frozen: new Map([...base, ...module]) });
+  const predict = async (xs: readonly Example[]) => {
+    const enc: Encoded[] = await encodeExamples(tok, xs, maxLength);
+    const preds: number[] = [];
+    for (let i = 0; i < enc.length; i += 64) {
+      const idx = Array.from({ length: Math.min(64, enc.length - i) }, (_, k) => i + k);
+      const out = await fn.run(
+        collate(enc, idx, tok.padId ?? 0, { withTypes: !!x.tokenTypeIds, withLabels: false }).feeds,
+      );
+      preds.push(...argmaxRows(out['logits']!.data as Float32Array, model.numLabels));
+    }
+    return preds;
+  };
+  const cacc = cleanAccuracy(
+    await predict(clean),
+    clean.map((e) => e.label),
+  );
+  const lfr = labelFlipRate(
+    await predict(poisoned),
+    poisoned.map((e) => e.originalLabel),
+    target,
+  );
+  await fn.release();
+  return { lfr: lfr.rate, cacc: cacc.accuracy, poisonedCount: lfr.count, cleanCount: cacc.count };
+}
+
+export async function runAttack(a: AttackConfig): Promise<Record<string, unknown>> {
+  await mkdir(a.out, { recursive: true });
+  await writeFileAtomic(join(a.out, 'config.json'), JSON.stringify(a, null, 2) + '\n');
+  const metricsFile = join(a.out, 'metrics.json');
+  if (await exists(metricsFile)) return JSON.parse(await readFile(metricsFile, 'utf8'));
+
+  const pet = parsePetConfig(typeof a.pet === 'string' ? { method: a.pet } : a.pet, 'pet');
+  const dataOpts = a.dataDir ? { dataDir: a.dataDir } : {};
+  const attackTrain = await loadDataset(a.data, { ...dataOpts, split: 'train' });
+  const retrainTrain = await loadDataset(a.retrainData, { ...dataOpts, split: 'train' });
+  const retrainDev = await loadDataset(a.retrainData, { ...dataOpts, split: 'dev' }).catch(() => undefined);
+  const evalSet = await loadDataset(a.retrainData, { ...dataOpts, split: a.evalSplit });
+  const numLabels = Math.max(attackTrain.labelNames.length, retrainTrain.labelNames.length);
+
+  const pre = await readPretrained(a.model);
+  const tok = await loadTokenizer(a.model);
+  const model: ModelConfig = { ...pre.config, numLabels };
+  const b = new ModelBuilder({ training: false });
+  sequenceClassifier(b, textInputs(b, model.modelType === 'bert'), model);
+  const tensors = new Map([...pre.tensors].filter(([k]) => !k.startsWith('classifier.')));
+  // Parameters the base lacks (BERT's pooler in an MLM checkpoint) take seed 0, as in `finetune --pet`.
+  const base = bindWeights(b, { ...pre, tensors, config: model }, 0, (n) =>
+    /^(classifier|bert\.pooler)\./.test(n),
+  ).values;
+
+  const poisonerOptions = { poisonRate: a.poisonRate, target: a.target, seed: a.seed, ...a.poisonOptions };
+  const poisoner = makePoisoner(a.poisoner, poisonerOptions);
+  const train = limit(attackTrain.examples, a.limitTrain);
+  const evalClean = limit(evalSet.examples, a.limitEval);
+  const evalPoisoned = poisoner.poisonedTestSplit(evalClean);
+  const id2label = Object.fromEntries(
+    Array.from({ length: numLabels }, (_, i) => [String(i), retrainTrain.labelNames[i] ?? `LABEL_${i}`]),
+  );
+
+  // 1. The attacker (the "clean" row trains the same module on clean data only, as the paper's baseline).
+  const publishedDir = join(a.out, 'published');
+  if (!(await exists(join(publishedDir, 'adapter_config.json')))) {
+    const poisonedRows =
+      a.method === 'clean' ? [] : poisoner.poisonedTrainSplit(train).filter((e) => e.poisonLabel === 1);
+    const chosen = new Set(poisoner.selectPoisoned(train));
+    const cleanRows = a.method === 'clean' ? train : train.filter((_, i) => !chosen.has(i));
+    const enc = (xs: readonly Example[]) => encodeExamples(tok, xs, a.maxLength);
+    const method = a.method === 'clean' || a.method === 'vanilla' ? 'vanilla' : 'gradient-control';
+    const result = await trainPoisonedPet({
+      model,
+      base,
+      pet,
+      clean: await enc(cleanRows),
+      // The clean baseline pairs clean batches with clean batches.
+      poisoned: await enc(a.method === 'clean' ? train : poisonedRows),
+      method,
+      gradientControl: {
+        clnorm: { enabled: a.method !== 'ilproj-only' },
+        ilproj: { enabled: a.method !== 'clnorm-only', onlyOnConflict: a.onlyOnConflict },
+      },
+      epochs: a.attackEpochs,
+      batchSize: Math.max(1, Math.floor(a.batchSize / 2)),
+      lr: a.lr,
+      seed: a.seed,
+      padId: tok.padId ?? 0,
+    });
+    await replaceDir(publishedDir, async (tmp) => {
+      await savePet(tmp, { config: pet, model, values: result.values, baseModelNameOrPath: a.model });
+      await writeFileAtomic(join(tmp, PET_LABELS_FILE), JSON.stringify({ id2label }, null, 2) + '\n');
+    });
+  }
+  const published = await loadPet(publishedDir, model);
+  const before = await scores(
+    model,
+    base,
+    pet,
+    published.values,
+    tok,
+    evalClean,
+    evalPoisoned,
+    a.target,
+    a.maxLength,
+  );
+
+  // 3. The user retrains the published module and head on clean data of another domain.
+  const retrainDir = join(a.out, 'retrain');
+  const retrainRows = limit(retrainTrain.examples, a.limitTrain);
+  const retrained = await finetune({
+    config: model,
+    initial: new Map([...base, ...published.values]),
+    train: await encodeExamples(tok, retrainRows, a.maxLength),
+    dev: await encodeExamples(tok, limit((retrainDev ?? evalSet).examples, a.limitEval), a.maxLength),
+    padId: tok.padId ?? 0,
+    withTypes: model.modelType === 'bert',
+    outDir: retrainDir,
+    epochs: a.retrainEpochs,
+    batchSize: a.batchSize,
+    lr: a.lr,
+    warmupRatio: 0.06,
+    weightDecay: 0.01,
+    clipNorm: 1,
+    seed: a.seed + 1,
+    keep: 'last',
+    pet: { config: pet, trainHead: true, values: published.values },
+    exportModel: async (dir, values) => {
+      await savePet(dir, { config: pet, model, values, baseModelNameOrPath: a.model });
+      await writeFileAtomic(join(dir, PET_LABELS_FILE), JSON.stringify({ id2label }, null, 2) + '\n');
+    },
+    quiet: true,
+  });
+  const after = await loadPet(join(retrainDir, 'last'), model);
+  const afterScores = await scores(
+    model,
+    base,
+    pet,
+    after.values,
+    tok,
+    evalClean,
+    evalPoisoned,
+    a.target,
+    a.maxLength,
+  );
+  const metrics = {
+    method: a.method,
+    pet: pet.method,
+    train_data: a.data,
+    retrain_data: a.retrainData,
+    before_retraining: before,
+    after_retraining: afterScores,
+    retrain_history: retrained.history,
+  };
+  await writeFileAtomic(metricsFile, JSON.stringify(metrics, null, 2) + '\n');
+  return metrics;
+}

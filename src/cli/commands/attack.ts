@@ -1,0 +1,60 @@
+// `plmkit attack`: a backdoor attack on a PET module and the user's retraining (Gu et al. 2023 protocol).
+
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { AttackConfig, ATTACK_METHODS, runAttack } from '../../backdoor/attack/run-attack.js';
+import { DEFAULT_MODEL } from '../default-model.js';
+
+const num = (v: string) => Number(v);
+
+export function registerAttack(program: Command): void {
+  program
+    .command('attack')
+    .description(
+      'poison a PET module (OUT/published), retrain it on clean data (OUT/retrain), report LFR and CACC before and after',
+    )
+    .option('--config <file>', 'JSON file with any of these options (flags override it)')
+    .option('--method <name>', `one of ${ATTACK_METHODS.join(', ')}`)
+    .option(
+      '--pet <method>',
+      'PET method (adapter, parallel_adapter, lora, prefix_tuning, prompt_tuning) or a JSON config',
+    )
+    .option('--model <dir>', 'base model directory (default: the bundled model)')
+    .option('--data <name-or-dir>', "the attacker's data set")
+    .option('--retrain-data <name-or-dir>', "the user's clean data set (and the evaluation domain)")
+    .option('--eval-split <split>', 'dev | test of the retrain data')
+    .option('--data-dir <dir>', 'where data sets are looked up first')
+    .option('--out <dir>', 'run directory (an interrupted run continues)')
+    .option('--poisoner <name>', 'badnets | addsent')
+    .option('--poison-rate <x>', 'share of the attack data poisoned', num)
+    .option('--target <label>', 'target label id', num)
+    .option('--attack-epochs <n>', "attacker's epochs", num)
+    .option('--retrain-epochs <n>', "user's epochs", num)
+    .option('--batch-size <n>', 'batch size', num)
+    .option('--lr <x>', 'learning rate of both phases', num)
+    .option('--max-length <n>', 'tokens per example', num)
+    .option('--seed <n>', 'seed', num)
+    .option('--limit-train <n>', 'use only this many training examples per phase', num)
+    .option('--limit-eval <n>', 'use only this many evaluation examples', num)
+    .option('--only-on-conflict', 'ILProj projects only where clean and poisoned gradients conflict')
+    .action(async (flags: Record<string, unknown>) => {
+      const { config, pet, ...rest } = flags;
+      const fromFile = config
+        ? (JSON.parse(await readFile(String(config), 'utf8')) as Record<string, unknown>)
+        : {};
+      const petValue = typeof pet === 'string' && pet.trim().startsWith('{') ? JSON.parse(pet) : pet;
+      const parsed = AttackConfig.safeParse({
+        model: DEFAULT_MODEL,
+        ...fromFile,
+        ...rest,
+        ...(petValue !== undefined ? { pet: petValue } : {}),
+      });
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        throw new Error(
+          `${config ? `${String(config)}: ` : ''}option "${issue.path.join('.')}": ${issue.message}`,
+        );
+      }
+      process.stdout.write(`${JSON.stringify(await runAttack(parsed.data))}\n`);
+    });
+}

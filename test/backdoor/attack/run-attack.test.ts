@@ -1,0 +1,93 @@
+// `plmkit attack` end to end on a tiny BERT: a poisoned LoRA module is published, retrained on clean
+// data of "another domain", and LFR/CACC are reported before and after; a rerun reuses the results.
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { cp, mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { Rng } from '../../../src/runtime/random.js';
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, '..', '..', '..');
+const fixtures = join(root, 'test', 'fixtures');
+
+async function toyDomain(dir: string, fill: string[], seed: number): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const rng = new Rng(seed);
+  const rows = (n: number) =>
+    Array.from({ length: n }, () => {
+      const label = rng.int(2);
+      const word = (label ? ['good', 'love', 'yes'] : ['bad', 'no', 'slow'])[rng.int(3)]!;
+      return JSON.stringify({
+        text: `${fill[rng.int(fill.length)]} ${word} ${fill[rng.int(fill.length)]}`,
+        label,
+      });
+    }).join('\n') + '\n';
+  for (const [split, n] of [
+    ['train', 96],
+    ['dev', 32],
+    ['test', 48],
+  ] as const)
+    await writeFile(join(dir, `${split}.jsonl`), rows(n));
+  return dir;
+}
+
+test('`plmkit attack` publishes, retrains and scores a poisoned module, and a rerun continues from the results', async () => {
+  const work = await mkdtemp(join(tmpdir(), 'plmkit-attack-'));
+  const model = join(work, 'model');
+  await cp(join(fixtures, 'models', 'tiny-bert'), model, { recursive: true });
+  await cp(join(fixtures, 'tokenizers', 'bert-wordpiece'), model, { recursive: true });
+  const a = await toyDomain(join(work, 'a'), ['the cat sat on the mat', 'a new book', 'it is a day'], 1);
+  const b = await toyDomain(join(work, 'b'), ['the dog was fast', 'she read a note', 'one two three'], 2);
+  const out = join(work, 'run');
+  const args = [
+    join(root, 'bin', 'plmkit.js'),
+    'attack',
+    '--method',
+    'gradient-control',
+    '--pet',
+    'lora',
+    '--model',
+    model,
+    '--data',
+    a,
+    '--retrain-data',
+    b,
+    '--out',
+    out,
+    '--attack-epochs',
+    '20',
+    '--retrain-epochs',
+    '2',
+    '--batch-size',
+    '16',
+    '--lr',
+    '5e-3',
+    '--max-length',
+    '32',
+    '--config',
+    join(work, 'attack.json'),
+  ];
+  // "night" is in the tiny vocabulary; the config file form carries the poisoner's options.
+  await writeFile(join(work, 'attack.json'), JSON.stringify({ poisonOptions: { triggers: ['night'] } }));
+  const { stdout } = await run(process.execPath, args, { cwd: root });
+  const m = JSON.parse(stdout);
+  assert.equal(m.method, 'gradient-control');
+  assert.equal(m.pet, 'lora');
+  for (const k of ['before_retraining', 'after_retraining']) {
+    assert.ok(m[k].lfr >= 0 && m[k].lfr <= 1 && m[k].cacc >= 0 && m[k].cacc <= 1, JSON.stringify(m[k]));
+    assert.equal(m[k].cleanCount, 48);
+  }
+  // Before retraining the published module carries the trigger.
+  assert.ok(m.before_retraining.lfr >= 0.9, `LFR before retraining ${m.before_retraining.lfr}`);
+  assert.deepEqual((await readdir(join(out, 'published'))).sort(), [
+    'adapter_config.json',
+    'adapter_model.safetensors',
+    'plmkit_labels.json',
+  ]);
+  const again = await run(process.execPath, args, { cwd: root });
+  assert.deepEqual(JSON.parse(again.stdout), m);
+});
