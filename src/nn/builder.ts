@@ -29,14 +29,34 @@ export class ModelBuilder {
   readonly graph = new Graph();
   readonly params = new Map<string, ParamSpec>();
   private dropouts = 0;
+  private sharing = false;
 
   constructor(readonly options: BuilderOptions) {}
 
   /** A named parameter; `linear` marks [in, out] weights that checkpoints store transposed. */
   param(name: string, shape: readonly number[], init: Init, linear = false): Tensor {
+    const existing = this.params.get(name);
+    if (this.sharing && existing) {
+      const have = existing.tensor.shape as number[];
+      if (have.length !== shape.length || have.some((d, i) => d !== shape[i]))
+        throw new Error(
+          `shared parameter "${name}" has shape [${have.join(', ')}], asked for [${shape.join(', ')}]`,
+        );
+      return existing.tensor;
+    }
     const tensor = param(this.graph, name, shape);
     this.params.set(name, { tensor, init, linear });
     return tensor;
+  }
+
+  /** Runs `build` with existing parameters reused by name (weight sharing, e.g. one head on every layer). */
+  shared<T>(build: () => T): T {
+    this.sharing = true;
+    try {
+      return build();
+    } finally {
+      this.sharing = false;
+    }
   }
 
   /** Dropout in training graphs; each call site gets its own seed stream derived from the graph's seed. */

@@ -27,7 +27,16 @@ import { cleanAccuracy, labelFlipRate } from '../metrics.js';
 import { makePoisoner } from '../poison/index.js';
 import { trainPoisonedPet } from './train-poisoned-pet.js';
 
-export const ATTACK_METHODS = ['clean', 'vanilla', 'gradient-control', 'ilproj-only', 'clnorm-only'] as const;
+export const ATTACK_METHODS = [
+  'clean',
+  'vanilla',
+  'ripple',
+  'lwp',
+  'gradnorm',
+  'gradient-control',
+  'ilproj-only',
+  'clnorm-only',
+] as const;
 
 export const AttackConfig = z.strictObject({
   method: z.enum(ATTACK_METHODS),
@@ -158,7 +167,12 @@ export async function runAttack(a: AttackConfig): Promise<Record<string, unknown
     const chosen = new Set(poisoner.selectPoisoned(train));
     const cleanRows = a.method === 'clean' ? train : train.filter((_, i) => !chosen.has(i));
     const enc = (xs: readonly Example[]) => encodeExamples(tok, xs, a.maxLength);
-    const method = a.method === 'clean' || a.method === 'vanilla' ? 'vanilla' : 'gradient-control';
+    const method =
+      a.method === 'clean'
+        ? 'vanilla'
+        : a.method === 'ilproj-only' || a.method === 'clnorm-only'
+          ? 'gradient-control'
+          : a.method;
     const result = await trainPoisonedPet({
       model,
       base,

@@ -2,16 +2,26 @@
 // batch and a poisoned batch (as the gradient-control paper does) stacked into one padded batch, with
 // row masks that split the loss into a clean and a poisoned part:
 //   vanilla            cross-entropy on the union (the mean over all rows)
+//   ripple             the union loss plus lambda * max(0, -grad(union) . grad(clean)) (Kurita et al. 2020;
+//                      the clean batch stands in for the user's fine-tuning data; double backward)
+//   lwp                the union loss of the shared head on every layer's first token, averaged over
+//                      layers (layer-wise poisoning, Li et al. 2021)
+//   gradnorm           w_c L_clean + w_p L_poison with w balanced by GradNorm (Chen et al. 2018) on the top
+//                      layer's PET parameters (the head's when the top layer has none)
 //   gradient-control   gradientControl() on the two losses (CLNorm and ILProj switchable)
 
 import { cast } from '../../graph/ops/core.js';
-import { add, div, mul, neg } from '../../graph/ops/elementwise.js';
+import { add, div, mul, neg, pow, relu, sign, sqrt, sub } from '../../graph/ops/elementwise.js';
+import { grad } from '../../graph/autodiff.js';
+import { leafName } from '../../graph/emit.js';
+import { concat, reshape, sliceAxis } from '../../graph/ops/shape-ops.js';
+import { stopGradient } from '../../graph/ops/core.js';
 import { input } from '../../graph/ops/core.js';
 import { logSoftmax, oneHot } from '../../graph/ops/nn-ops.js';
-import { sum } from '../../graph/ops/reduce.js';
+import { mean, sum } from '../../graph/ops/reduce.js';
 import type { Tensor } from '../../graph/graph.js';
 import { collate, type Encoded } from '../../classify/batching.js';
-import { textInputs } from '../../nn/bert.js';
+import { classificationHead, textInputs } from '../../nn/bert.js';
 import { ModelBuilder } from '../../nn/builder.js';
 import type { ModelConfig } from '../../nn/config.js';
 import { petClassifier, petTraining, type PetConfig } from '../../pet/index.js';
@@ -26,6 +36,12 @@ import {
   type GradientControlOptionsInput,
 } from './gradient-control.js';
 
+export const POISON_TRAINING_METHODS = ['vanilla', 'ripple', 'lwp', 'gradnorm', 'gradient-control'] as const;
+export type PoisonTrainingMethod = (typeof POISON_TRAINING_METHODS)[number];
+
+const GRADNORM_W = 'gradnorm.w';
+const GRADNORM_L0 = 'gradnorm.initial_losses';
+
 export interface PoisonedPetOptions {
   readonly model: ModelConfig;
   /** Values of every base parameter (and a head, fresh or not). */
@@ -33,8 +49,12 @@ export interface PoisonedPetOptions {
   readonly pet: PetConfig;
   readonly clean: readonly Encoded[];
   readonly poisoned: readonly Encoded[];
-  readonly method: 'vanilla' | 'gradient-control';
+  readonly method: PoisonTrainingMethod;
   readonly gradientControl?: GradientControlOptionsInput;
+  /** RIPPLe's penalty weight lambda (default 0.1, as Kurita et al.). */
+  readonly rippleLambda?: number;
+  /** GradNorm's asymmetry alpha (default 1.5) and the learning rate of its task weights (default 0.01). */
+  readonly gradNorm?: { readonly alpha?: number; readonly lr?: number };
   readonly epochs: number;
   /** Rows per step from each of the clean and the poisoned set. */
   readonly batchSize: number;
@@ -67,11 +87,13 @@ export async function trainPoisonedPet(o: PoisonedPetOptions): Promise<PoisonedP
   const labels = input(b.graph, 'labels', 'int64', ['batch']);
   const isPoison = input(b.graph, 'is_poison', 'int64', ['batch']);
   const isClean = input(b.graph, 'is_clean', 'int64', ['batch']);
-  const { logits, pet } = petClassifier(b, x, o.model, o.pet);
+  const { logits, hiddenStates, pet } = petClassifier(b, x, o.model, o.pet);
   const t = petTraining(b, pet, o.base, { seed: o.seed });
-  const cleanLoss = maskedCrossEntropy(logits, labels, isClean, o.model.numLabels);
-  const poisonLoss = maskedCrossEntropy(logits, labels, isPoison, o.model.numLabels);
-  const union = maskedCrossEntropy(logits, labels, add(isClean, isPoison), o.model.numLabels);
+  const k = o.model.numLabels;
+  const both = add(isClean, isPoison);
+  const cleanLoss = maskedCrossEntropy(logits, labels, isClean, k);
+  const poisonLoss = maskedCrossEntropy(logits, labels, isPoison, k);
+  const union = maskedCrossEntropy(logits, labels, both, k);
   const inputs = [
     x.inputIds,
     x.attentionMask,
@@ -80,27 +102,76 @@ export async function trainPoisonedPet(o: PoisonedPetOptions): Promise<PoisonedP
     isClean,
     isPoison,
   ];
-  const gc =
-    o.method === 'gradient-control'
-      ? gradientControl({
-          ...(o.gradientControl ?? {}),
-          cleanLoss,
-          poisonLoss,
-          params: t.trainable,
-          names: t.trainableNames,
-          numLayers: o.model.numLayers,
-        })
-      : undefined;
+  const extraInputs: Tensor[] = [];
+  const extraOutputs: Record<string, Tensor> = {};
+  let loss = union;
+  let grads: Tensor[] | undefined;
+  if (o.method === 'gradient-control') {
+    const gc = gradientControl({
+      ...(o.gradientControl ?? {}),
+      cleanLoss,
+      poisonLoss,
+      params: t.trainable,
+      names: t.trainableNames,
+      numLayers: o.model.numLayers,
+    });
+    grads = gc.grads;
+    Object.assign(extraOutputs, gc.stats);
+    if (gc.wInput && gc.wNext) {
+      extraInputs.push(gc.wInput);
+      extraOutputs['w'] = gc.wNext;
+    }
+  } else if (o.method === 'ripple') {
+    const gu = grad(union, t.trainable);
+    const gcl = grad(cleanLoss, t.trainable);
+    const inner = gu.map((g, i) => sum(mul(g, gcl[i]!))).reduce((acc, v) => add(acc, v));
+    loss = add(union, mul(relu(neg(inner)), o.rippleLambda ?? 0.1));
+    extraOutputs['inner_product'] = inner;
+  } else if (o.method === 'lwp') {
+    // The same head (weights shared by name) on every layer's output.
+    const perLayer = b.shared(() => hiddenStates.slice(1).map((h) => classificationHead(b, h, o.model)));
+    loss = mul(
+      perLayer.map((l) => maskedCrossEntropy(l, labels, both, k)).reduce((acc, v) => add(acc, v)),
+      1 / perLayer.length,
+    );
+  } else if (o.method === 'gradnorm') {
+    const w = input(b.graph, GRADNORM_W, 'float32', [2]);
+    const l0 = input(b.graph, GRADNORM_L0, 'float32', [2]);
+    extraInputs.push(w, l0);
+    const wc = sliceAxis(w, 0, 0, 1);
+    const wp = sliceAxis(w, 0, 1, 2);
+    const top = `layer.${o.model.numLayers - 1}.`;
+    const shared = t.trainable.filter((_, i) => t.trainableNames[i]!.includes(top));
+    const sharedParams = shared.length
+      ? shared
+      : t.trainable.filter((_, i) => t.trainableNames[i]!.startsWith('classifier.'));
+    const norm = (l: Tensor) =>
+      sqrt(
+        grad(l, sharedParams)
+          .map((g) => sum(mul(g, g)))
+          .reduce((acc, v) => add(acc, v)),
+      );
+    const n = concat([reshape(norm(cleanLoss), [1]), reshape(norm(poisonLoss), [1])], 0);
+    const gw = mul(w, n); // G_i = || grad of w_i L_i ||
+    const ratio = div(concat([reshape(cleanLoss, [1]), reshape(poisonLoss, [1])], 0), l0);
+    const r = div(ratio, mean(ratio));
+    const targetG = stopGradient(mul(mean(gw), pow(r, o.gradNorm?.alpha ?? 1.5)));
+    // d/dw_i |G_i - target_i| = sign(G_i - target_i) * ||grad L_i||; then renormalise so the weights sum to 2.
+    const stepped = relu(sub(w, mul(mul(sign(sub(gw, targetG)), n), o.gradNorm?.lr ?? 0.01)));
+    extraOutputs['w'] = mul(div(stepped, add(sum(stepped), 1e-12)), 2);
+    loss = add(mul(reshape(wc, []), cleanLoss), mul(reshape(wp, []), poisonLoss));
+  }
   const step = await TrainStep.create({
     graph: b.graph,
-    loss: union,
+    loss,
     terms: { clean: cleanLoss, poison: poisonLoss },
     trainable: t.trainable,
     frozen: t.frozen,
-    batch: gc?.wInput ? [...inputs, gc.wInput] : inputs,
+    batch: [...inputs, ...extraInputs],
     optimizer: { kind: 'adamw', weightDecay: 0.01 },
     clipNorm: 1,
-    ...(gc ? { grads: gc.grads, extraOutputs: { ...gc.stats, ...(gc.wNext ? { w: gc.wNext } : {}) } } : {}),
+    ...(grads ? { grads } : {}),
+    ...(Object.keys(extraOutputs).length ? { extraOutputs } : {}),
   });
   const state = step.initState(t.initial);
   const perEpoch = Math.floor(Math.min(o.clean.length, o.poisoned.length) / o.batchSize);
@@ -111,7 +182,14 @@ export async function trainPoisonedPet(o: PoisonedPetOptions): Promise<PoisonedP
     warmupSteps: Math.round((o.warmupRatio ?? 0.06) * total),
     totalSteps: total,
   } as const;
-  let w: Float32Array | undefined = gc?.wInput ? initialClnormWeights(o.model.numLayers) : undefined;
+  // Task weights carried across steps: CLNorm's per-layer scales, or GradNorm's (clean, poison) weights.
+  let w: Float32Array | undefined = extraInputs.some((t) => leafName(t) === CLNORM_W_INPUT)
+    ? initialClnormWeights(o.model.numLayers)
+    : o.method === 'gradnorm'
+      ? Float32Array.from([1, 1])
+      : undefined;
+  // GradNorm's initial losses: ones at the first step, then the first step's losses.
+  let l0 = Float32Array.from([1, 1]);
   let last = Number.NaN;
   try {
     for (let epoch = 0; epoch < o.epochs; epoch++) {
@@ -137,9 +215,17 @@ export async function trainPoisonedPet(o: PoisonedPetOptions): Promise<PoisonedP
             data: BigInt64Array.from(rows, (_, r) => (r < o.batchSize ? 0n : 1n)),
           },
         };
-        if (w) feeds[CLNORM_W_INPUT] = { dtype: 'float32', dims: [w.length], data: w };
+        if (w)
+          feeds[o.method === 'gradnorm' ? GRADNORM_W : CLNORM_W_INPUT] = {
+            dtype: 'float32',
+            dims: [w.length],
+            data: w,
+          };
+        if (o.method === 'gradnorm') feeds[GRADNORM_L0] = { dtype: 'float32', dims: [2], data: l0 };
         const r = await step.run(state, feeds, learningRate(o.lr, state.step, schedule));
         if (w) w = Float32Array.from(r.extras['w']!.data as Float32Array);
+        if (o.method === 'gradnorm' && r.step === 1)
+          l0 = Float32Array.from([r.terms['clean']!, r.terms['poison']!]);
         last = r.loss;
         await o.onStep?.(r);
       }

@@ -30,7 +30,7 @@ function toy(n: number, seed: number): Example[] {
   });
 }
 
-for (const method of ['vanilla', 'gradient-control'] as const) {
+for (const method of ['vanilla', 'ripple', 'lwp', 'gradnorm', 'gradient-control'] as const) {
   test(`${method}: the published LoRA module keeps the clean task and learns the trigger`, async () => {
     const tok = await loadTokenizer(join(fixtures, 'tokenizers', 'bert-wordpiece'));
     const base = await tinyBase('bert', 2);
@@ -55,6 +55,11 @@ for (const method of ['vanilla', 'gradient-control'] as const) {
       padId: tok.padId!,
       onStep: (r) => {
         steps.push(r.step);
+        if (method === 'gradnorm') {
+          const w = r.extras['w']!.data as Float32Array;
+          assert.ok(Math.abs(w[0]! + w[1]! - 2) < 1e-4 && w[0]! >= 0 && w[1]! >= 0, `GradNorm weights ${w}`);
+        }
+        if (method === 'ripple') assert.ok(Number.isFinite(r.extras['inner_product']!.data[0] as number));
         if (method === 'gradient-control') {
           assert.equal(r.extras['cosine']!.data.length, base.config.numLayers + 1);
           assert.ok((r.extras['w']!.data as Float32Array).every(Number.isFinite));
