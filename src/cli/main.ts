@@ -48,6 +48,15 @@ bench
     process.stdout.write(`${JSON.stringify(await benchPet(), null, 2)}\n`);
   });
 
+bench
+  .command('attack')
+  .description('ms per step: gradient control against a vanilla PET step (BERT-mini, adapter, 32 x 64)')
+  .option('--json', 'print JSON (the only format so far)', true)
+  .action(async () => {
+    const { benchAttack } = await import('../../bench/attack.js');
+    process.stdout.write(`${JSON.stringify(await benchAttack(), null, 2)}\n`);
+  });
+
 try {
   await program.parseAsync(process.argv);
 } catch (e) {

@@ -23,6 +23,7 @@ import type { ModelConfig } from '../../nn/config.js';
 import { loadPet, parsePetConfig, petClassifier, savePet, type PetConfig } from '../../pet/index.js';
 import { compile } from '../../runtime/compiled.js';
 import { replaceDir } from '../../io/atomic-dir.js';
+import { JsonlLog } from '../../report/jsonl-log.js';
 import { cleanAccuracy, labelFlipRate } from '../metrics.js';
 import { makePoisoner } from '../poison/index.js';
 import { trainPoisonedPet } from './train-poisoned-pet.js';
@@ -161,6 +162,7 @@ export async function runAttack(a: AttackConfig): Promise<Record<string, unknown
 
   // 1. The attacker (the "clean" row trains the same module on clean data only, as the paper's baseline).
   const publishedDir = join(a.out, 'published');
+  const log = new JsonlLog(join(a.out, 'attack-log.jsonl'));
   if (!(await exists(join(publishedDir, 'adapter_config.json')))) {
     const poisonedRows =
       a.method === 'clean' ? [] : poisoner.poisonedTrainSplit(train).filter((e) => e.poisonLabel === 1);
@@ -190,6 +192,17 @@ export async function runAttack(a: AttackConfig): Promise<Record<string, unknown
       lr: a.lr,
       seed: a.seed,
       padId: tok.padId ?? 0,
+      // Per-step losses and, for gradient control, per-layer gradient statistics (the pilot figures).
+      onStep: (r) =>
+        log.write({
+          event: 'attack_step',
+          step: r.step,
+          loss: r.loss,
+          ...r.terms,
+          ...Object.fromEntries(
+            Object.entries(r.extras).map(([k, v]) => [k, Array.from(v.data as Float32Array)]),
+          ),
+        }),
     });
     await replaceDir(publishedDir, async (tmp) => {
       await savePet(tmp, { config: pet, model, values: result.values, baseModelNameOrPath: a.model });
