@@ -1,9 +1,12 @@
 // `plmkit attack`: a backdoor attack on a PET module and the user's retraining (Gu et al. 2023 protocol).
 
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { AttackConfig, ATTACK_METHODS, runAttack } from '../../backdoor/attack/run-attack.js';
 import { DEFAULT_MODEL } from '../default-model.js';
+import { pilotFigures, summarizeRuns, summaryMarkdown } from '../../backdoor/attack/summary.js';
+import { writeFileAtomic } from '../../io/atomic-file.js';
 
 const num = (v: string) => Number(v);
 
@@ -56,5 +59,34 @@ export function registerAttack(program: Command): void {
         );
       }
       process.stdout.write(`${JSON.stringify(await runAttack(parsed.data))}\n`);
+    });
+
+  program
+    .command('attack-summary')
+    .description(
+      'pool attack runs over seeds: OUT/summary.json (rows of LFR/CACC mean and std) and OUT/summary.md',
+    )
+    .requiredOption('--runs <dirs...>', 'attack run directories')
+    .requiredOption('--out <dir>', 'output directory')
+    .action(async (o: { runs: string[]; out: string }) => {
+      const rows = await summarizeRuns(o.runs);
+      await mkdir(o.out, { recursive: true });
+      await writeFileAtomic(join(o.out, 'summary.json'), JSON.stringify(rows, null, 2) + '\n');
+      await writeFileAtomic(join(o.out, 'summary.md'), summaryMarkdown(rows) + '\n');
+      process.stdout.write(summaryMarkdown(rows) + '\n');
+    });
+
+  program
+    .command('attack-figures')
+    .description(
+      'the pilot figures of a gradient-control run: per-layer gradient magnitudes and clean/poison cosine (SVG)',
+    )
+    .requiredOption('--run <dir>', 'an attack run directory')
+    .requiredOption('--out <dir>', 'output directory')
+    .action(async (o: { run: string; out: string }) => {
+      const f = await pilotFigures(o.run);
+      await mkdir(o.out, { recursive: true });
+      await writeFileAtomic(join(o.out, 'gradient-magnitudes.svg'), f.magnitudes);
+      await writeFileAtomic(join(o.out, 'cosine.svg'), f.cosine);
     });
 }

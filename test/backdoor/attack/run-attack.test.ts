@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -90,4 +90,16 @@ test('`plmkit attack` publishes, retrains and scores a poisoned module, and a re
   ]);
   const again = await run(process.execPath, args, { cwd: root });
   assert.deepEqual(JSON.parse(again.stdout), m);
+
+  // The result table and the pilot figures from the run.
+  const report = join(work, 'report');
+  const cli = join(root, 'bin', 'plmkit.js');
+  await run(process.execPath, [cli, 'attack-summary', '--runs', out, '--out', report], { cwd: root });
+  const rows = JSON.parse(await readFile(join(report, 'summary.json'), 'utf8'));
+  assert.equal(rows.length, 1);
+  assert.equal(rows[0].seeds, 1);
+  assert.ok(Math.abs(rows[0].lfr_mean - m.after_retraining.lfr * 100) < 1e-9);
+  await run(process.execPath, [cli, 'attack-figures', '--run', out, '--out', report], { cwd: root });
+  for (const f of ['gradient-magnitudes.svg', 'cosine.svg'])
+    assert.ok((await readFile(join(report, f), 'utf8')).startsWith('<svg'), f);
 });

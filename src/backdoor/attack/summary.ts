@@ -1,0 +1,108 @@
+// Result tables of attack runs: rows of the paper's layout (method x PET x domain shift), mean and
+// standard deviation over seeds of LFR and CACC after retraining, as JSON and Markdown; and the pilot
+// figures (per-layer gradient magnitudes and clean/poison cosine similarity during training) as SVG.
+
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { lineChartSvg } from '../../report/line-chart.js';
+
+export interface SummaryRow {
+  readonly method: string;
+  readonly pet: string;
+  readonly train_data: string;
+  readonly retrain_data: string;
+  readonly lfr_mean: number;
+  readonly lfr_std: number;
+  readonly cacc_mean: number;
+  readonly cacc_std: number;
+  readonly seeds: number;
+}
+
+interface RunMetrics {
+  method: string;
+  pet: string;
+  train_data: string;
+  retrain_data: string;
+  after_retraining: { lfr: number; cacc: number };
+}
+
+function meanStd(xs: readonly number[]): [number, number] {
+  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const v = xs.length > 1 ? xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1) : 0;
+  return [m, Math.sqrt(v)];
+}
+
+/** Rows over run directories (each with metrics.json); runs that differ only by seed are pooled. */
+export async function summarizeRuns(runDirs: readonly string[]): Promise<SummaryRow[]> {
+  const groups = new Map<string, RunMetrics[]>();
+  for (const dir of runDirs) {
+    const m = JSON.parse(await readFile(join(dir, 'metrics.json'), 'utf8')) as RunMetrics;
+    const key = [m.method, m.pet, m.train_data, m.retrain_data].join('\u0000');
+    groups.set(key, [...(groups.get(key) ?? []), m]);
+  }
+  return [...groups.values()].map((ms) => {
+    const [lm, ls] = meanStd(ms.map((m) => m.after_retraining.lfr * 100));
+    const [cm, cs] = meanStd(ms.map((m) => m.after_retraining.cacc * 100));
+    const m = ms[0]!;
+    return {
+      method: m.method,
+      pet: m.pet,
+      train_data: m.train_data,
+      retrain_data: m.retrain_data,
+      lfr_mean: lm,
+      lfr_std: ls,
+      cacc_mean: cm,
+      cacc_std: cs,
+      seeds: ms.length,
+    };
+  });
+}
+
+export function summaryMarkdown(rows: readonly SummaryRow[]): string {
+  const cols = [...new Set(rows.map((r) => `${r.pet} ${r.train_data}->${r.retrain_data}`))];
+  const methods = [...new Set(rows.map((r) => r.method))];
+  const cell = (m: string, c: string) => {
+    const r = rows.find((x) => x.method === m && `${x.pet} ${x.train_data}->${x.retrain_data}` === c);
+    return r
+      ? `${r.lfr_mean.toFixed(1)}±${r.lfr_std.toFixed(1)} / ${r.cacc_mean.toFixed(1)}±${r.cacc_std.toFixed(1)} (${r.seeds})`
+      : '';
+  };
+  return [
+    `| method | ${cols.join(' | ')} |`,
+    `| --- | ${cols.map(() => '---').join(' | ')} |`,
+    ...methods.map((m) => `| ${m} | ${cols.map((c) => cell(m, c)).join(' | ')} |`),
+  ].join('\n');
+}
+
+/** SVG line charts of a gradient-control run's per-layer statistics over training steps. */
+export async function pilotFigures(runDir: string): Promise<{ magnitudes: string; cosine: string }> {
+  const steps = (await readFile(join(runDir, 'attack-log.jsonl'), 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((e) => e['event'] === 'attack_step' && Array.isArray(e['clean_norm']));
+  if (steps.length === 0)
+    throw new Error(`${runDir}/attack-log.jsonl has no per-layer statistics (a gradient-control run)`);
+  const groups = (steps[0]!['clean_norm'] as number[]).length;
+  const name = (g: number) => (g === groups - 1 ? 'output layer' : `layer ${g}`);
+  const series = (key: string, label: string) =>
+    Array.from({ length: groups }, (_, g) => ({
+      name: `${label} ${name(g)}`,
+      points: steps.map((e) => ({ x: e['step'] as number, y: (e[key] as number[])[g]! })),
+    }));
+  const magnitudes = await lineChartSvg(
+    [...series('clean_norm', 'clean'), ...series('poison_norm', 'poisoned')],
+    {
+      title: 'Per-layer gradient magnitude (L2 norm of the PET parameters of each layer)',
+      xTitle: 'step',
+      yTitle: 'gradient norm',
+      logY: true,
+    },
+  );
+  const cosine = await lineChartSvg(series('cosine', 'cos'), {
+    title: 'Cosine similarity of clean and poisoned gradients per layer',
+    xTitle: 'step',
+    yTitle: 'cosine',
+  });
+  return { magnitudes, cosine };
+}
