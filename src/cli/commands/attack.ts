@@ -1,10 +1,11 @@
 // `plmkit attack`: a backdoor attack on a PET module and the user's retraining (Gu et al. 2023 protocol).
 
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { AttackConfig, ATTACK_METHODS, runAttack } from '../../backdoor/attack/run-attack.js';
 import { DEFAULT_MODEL } from '../default-model.js';
+import { parseOptions } from '../options.js';
 import { pilotFigures, summarizeRuns, summaryMarkdown } from '../../backdoor/attack/summary.js';
 import { writeFileAtomic } from '../../io/atomic-file.js';
 
@@ -41,24 +42,16 @@ export function registerAttack(program: Command): void {
     .option('--limit-eval <n>', 'use only this many evaluation examples', num)
     .option('--only-on-conflict', 'ILProj projects only where clean and poisoned gradients conflict')
     .action(async (flags: Record<string, unknown>) => {
-      const { config, pet, ...rest } = flags;
-      const fromFile = config
-        ? (JSON.parse(await readFile(String(config), 'utf8')) as Record<string, unknown>)
-        : {};
+      const { pet, ...rest } = flags;
       const petValue = typeof pet === 'string' && pet.trim().startsWith('{') ? JSON.parse(pet) : pet;
-      const parsed = AttackConfig.safeParse({
-        model: DEFAULT_MODEL,
-        ...fromFile,
-        ...rest,
-        ...(petValue !== undefined ? { pet: petValue } : {}),
-      });
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        throw new Error(
-          `${config ? `${String(config)}: ` : ''}option "${issue.path.join('.')}": ${issue.message}`,
-        );
-      }
-      process.stdout.write(`${JSON.stringify(await runAttack(parsed.data))}\n`);
+      const options = await parseOptions(
+        AttackConfig,
+        { ...rest, ...(petValue !== undefined ? { pet: petValue } : {}) },
+        {
+          model: DEFAULT_MODEL,
+        },
+      );
+      process.stdout.write(`${JSON.stringify(await runAttack(options))}\n`);
     });
 
   program

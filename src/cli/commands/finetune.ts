@@ -8,6 +8,7 @@ import { finetune } from '../../classify/finetune.js';
 import { setupRun } from '../../classify/setup.js';
 import { writeFileAtomic } from '../../io/atomic-file.js';
 import { DEFAULT_MODEL } from '../default-model.js';
+import { parseOptions } from '../options.js';
 import { parsePetConfig } from '../../pet/index.js';
 
 export const FinetuneArgs = z.strictObject({
@@ -82,18 +83,7 @@ export function registerFinetune(program: Command): void {
     .option('--pet-freeze-head', 'with --pet: train the module only, not the classification head')
     .option('--trainable <regex>', 'train only parameters whose names match (e.g. "^classifier\\.")')
     .action(async (flags: Record<string, unknown>) => {
-      const { config, ...rest } = flags;
-      const fromFile = config
-        ? (JSON.parse(await readFile(String(config), 'utf8')) as Record<string, unknown>)
-        : {};
-      const parsed = FinetuneArgs.safeParse({ ...fromFile, ...rest });
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        throw new Error(
-          `${config ? `${String(config)}: ` : ''}option "${issue.path.join('.')}": ${issue.message}`,
-        );
-      }
-      await runFinetune(parsed.data);
+      await runFinetune(await parseOptions(FinetuneArgs, flags));
     });
 }
 
