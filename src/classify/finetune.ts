@@ -183,7 +183,12 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   let lossSum = saved?.lossSum ?? 0;
   let lossCount = saved?.lossCount ?? 0;
   if (state.step > 0) await log.write({ event: 'resume', step: state.step });
-  const saveCheckpoint = () => saveTrainState(ckptDir, state, { history, lossSum, lossCount });
+  await step.reseed(state.step);
+  // Dropout moves to seeds salted by the step at every checkpoint, as a resumed run's fresh sessions do.
+  const saveCheckpoint = async () => {
+    await saveTrainState(ckptDir, state, { history, lossSum, lossCount });
+    await step.reseed(state.step);
+  };
   const currentValues = () => new Map([...frozen, ...initialValues, ...state.params]);
   const evalFeeds = (examples: readonly Encoded[]) => (idx: number[]) => {
     const f = collate(examples, idx, o.padId, { withTypes: o.withTypes, withLabels: false }).feeds;

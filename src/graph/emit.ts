@@ -8,6 +8,7 @@ const { onnx } = onnxProto;
 import { ONNX_DTYPE, type DType, type TypedArray } from './dtype.js';
 import { fail, type LowerContext, type Node, type OnnxAttr, type Tensor } from './graph.js';
 import { InputOp, ParamOp } from './ops/core.js';
+import { deriveSeed } from '../runtime/random.js';
 
 export const OPSET = 20;
 
@@ -19,6 +20,12 @@ export interface EmitSpec {
   /** Values of parameters that are compiled into the graph as initializers. */
   readonly frozen?: ReadonlyMap<string, TypedArray>;
   readonly name?: string;
+  /**
+   * Mixed into every random op's seed. ONNX Runtime's generators advance with each run of a session, so
+   * a training run that resumes in a fresh session replays the original masks only if the original
+   * also moved to fresh, salted seeds at that point (see TrainStep.reseed).
+   */
+  readonly seedSalt?: number;
 }
 
 export function leafName(t: Tensor): string | undefined {
@@ -170,6 +177,7 @@ function emitGraph(spec: EmitSpec, opts: GraphOptions = {}): OnnxTypes.IGraphPro
     constScalar: (value, dtype) => constant(dtype, [], [value]),
     constVector: (values, dtype) => constant(dtype, [values.length], values),
     constBool: (value) => constant('bool', [], [value ? 1 : 0]),
+    seed: (base) => (spec.seedSalt ? deriveSeed(base, `salt${spec.seedSalt}`) & 0x7fffffff : base),
   };
   function constant(dtype: DType, dims: number[], values: readonly number[]): string {
     const key = `${dtype}|${dims.join(',')}|${values.join(',')}`;
@@ -248,6 +256,7 @@ export interface LoopSpec {
   readonly scan: Readonly<Record<string, Tensor>>;
   readonly frozen?: ReadonlyMap<string, TypedArray>;
   readonly name?: string;
+  readonly seedSalt?: number;
 }
 
 /** Name of the stacked input for a per-step leaf, and of a carried leaf's initial and final values. */
@@ -280,7 +289,12 @@ export function emitLoopModel(spec: LoopSpec): OnnxTypes.ModelProto {
     type: { tensorType: { elemType: ONNX_DTYPE[dtype], shape: { dim: [] } } },
   });
   const body = emitGraph(
-    { inputs: spec.carried, outputs: bodyOutputs, name: 'step' },
+    {
+      inputs: spec.carried,
+      outputs: bodyOutputs,
+      name: 'step',
+      ...(spec.seedSalt ? { seedSalt: spec.seedSalt } : {}),
+    },
     {
       leadingInputs: [scalar('iteration', 'int64'), scalar('cond_in', 'bool')],
       leadingOutputs: [['cond_out', 'cond_in']],

@@ -28,6 +28,8 @@ export interface LowerContext {
   constScalar(value: number, dtype: DType): string;
   constVector(values: readonly number[], dtype: DType): string;
   constBool(value: boolean): string;
+  /** A random op's seed attribute: `base` mixed with the emission's seed salt (unchanged without one). */
+  seed(base: number): number;
 }
 
 export type OnnxAttr =

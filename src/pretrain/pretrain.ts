@@ -239,6 +239,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   let seconds = saved?.seconds ?? 0;
   const evals = saved?.evals ?? [];
   if (saved) await log.write({ event: 'resume', step: state.step });
+  await step.reseed(state.step);
   const paramFeeds = (): Record<string, HostTensor> =>
     Object.fromEntries(
       [...state.params].map(([k, v]) => [k, { dtype: 'float32', dims: step.shapes.get(k)!, data: v }]),
@@ -315,8 +316,11 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
         tokensPerS: (ran * tokensPerStep) / Math.max(1e-9, seconds - (saved?.seconds ?? 0)),
       });
       if (state.step % o.evalEvery === 0) await runEval();
-      if (state.step % o.checkpointEvery === 0 || state.step === total)
+      if (state.step % o.checkpointEvery === 0 || state.step === total) {
         await saveTrainState(ckpt, state, { seconds, evals });
+        // Dropout moves to seeds salted by this step, as a run resumed from this checkpoint does.
+        await step.reseed(state.step);
+      }
     }
   } finally {
     bar?.stop();

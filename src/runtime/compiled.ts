@@ -2,21 +2,15 @@
 // feeds checked against the declared names, dtypes and shapes before they reach the runtime.
 
 import { writeFile, rename } from 'node:fs/promises';
-import type { Tensor } from '../graph/graph.js';
-import { emitModel, encodeModel, leafName } from '../graph/emit.js';
+import { emitModel, encodeModel, leafName, type EmitSpec } from '../graph/emit.js';
 import { formatShape, type Dim } from '../graph/shape.js';
-import type { TypedArray } from '../graph/dtype.js';
 import { OrtSession, type HostTensor, type SessionOptions } from './ort.js';
 
 export class FeedError extends Error {
   override name = 'FeedError';
 }
 
-export interface CompileSpec {
-  readonly inputs: readonly Tensor[];
-  readonly outputs: Readonly<Record<string, Tensor>>;
-  readonly frozen?: ReadonlyMap<string, TypedArray>;
-  readonly name?: string;
+export interface CompileSpec extends EmitSpec {
   readonly session?: SessionOptions;
 }
 

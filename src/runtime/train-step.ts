@@ -78,7 +78,7 @@ const NEXT = 'next:';
 
 export class TrainStep {
   private constructor(
-    private readonly compileSingle: () => Promise<CompiledFunction>,
+    private readonly compileSingle: (seedSalt: number) => Promise<CompiledFunction>,
     readonly spec: TrainStepSpec,
     readonly paramNames: readonly string[],
     readonly shapes: ReadonlyMap<string, readonly number[]>,
@@ -120,13 +120,14 @@ export class TrainStep {
     });
     // Sessions are compiled on first use: a training loop that only runs fused steps never holds the
     // single-step session (ONNX Runtime keeps each session's memory arena).
-    const compileSingle = () =>
+    const compileSingle = (seedSalt: number) =>
       CompiledFunction.create({
         inputs: [...spec.batch, ...spec.trainable, ...slotInputs, ...Object.values(scalars)],
         outputs,
         ...(spec.frozen ? { frozen: spec.frozen } : {}),
         ...(spec.session ? { session: spec.session } : {}),
         name: 'train_step',
+        seedSalt,
       });
     const shapes = new Map(spec.trainable.map((p, i) => [names[i]!, p.shape as number[]]));
     return new TrainStep(
@@ -146,7 +147,7 @@ export class TrainStep {
   private singleFn: Promise<CompiledFunction> | undefined;
 
   private single(): Promise<CompiledFunction> {
-    return (this.singleFn ??= this.compileSingle());
+    return (this.singleFn ??= this.compileSingle(this.seedSalt));
   }
 
   /** The single-step ONNX model (compiles it if needed). */
@@ -224,6 +225,7 @@ export class TrainStep {
           scan,
           ...(this.spec.frozen ? { frozen: this.spec.frozen } : {}),
           name: 'train_steps',
+          seedSalt: this.seedSalt,
         }),
       );
       const inputs = [
@@ -335,5 +337,20 @@ export class TrainStep {
   async release(): Promise<void> {
     if (this.singleFn) await (await this.singleFn).release();
     if (this.loopFn) await (await this.loopFn).release();
+    this.singleFn = this.loopFn = undefined;
+  }
+
+  private seedSalt = 0;
+
+  /**
+   * Moves dropout to fresh seeds derived from `salt` (sessions are recompiled on next use). ONNX Runtime's
+   * dropout generators advance with every run of a session and cannot be restored, so trainers reseed
+   * at every checkpoint with the checkpoint's step: a run resumed from that checkpoint, in a fresh
+   * process, then draws exactly the masks the uninterrupted run drew.
+   */
+  async reseed(salt: number): Promise<void> {
+    if (salt === this.seedSalt) return;
+    await this.release();
+    this.seedSalt = salt;
   }
 }

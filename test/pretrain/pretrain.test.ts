@@ -45,8 +45,9 @@ async function setup(out: string) {
     numLayers: 2,
     numHeads: 4,
     intermediateSize: 64,
-    hiddenDropout: 0,
-    attentionDropout: 0,
+    // Dropout on, so that the resume check covers the dropout masks too.
+    hiddenDropout: 0.1,
+    attentionDropout: 0.1,
     layerNormEps: 1e-12,
     initStd: 0.05,
     numLabels: 2,

@@ -169,7 +169,7 @@ export const DropoutOp = defineOp<{ ratio: number; seed: number }>({
         ctx.constBool(true),
       ],
       [ctx.outputName(node, 0), ctx.outputName(node, 1)],
-      { seed: { kind: 'int', value: node.attrs.seed } },
+      { seed: { kind: 'int', value: ctx.seed(node.attrs.seed) } },
     ),
 });
 
