@@ -53,6 +53,17 @@ test('clean-label: poisoned samples come from the target label and keep it', () 
   });
 });
 
+test('any: poisoned samples are drawn from every label (rates above the non-target share work)', () => {
+  const data = makeExamples(90, (i) => i % 3);
+  const out = new BadNetsPoisoner({ mode: 'any', poisonRate: 0.9, target: 1, seed: 5 }).poisonedTrainSplit(
+    data,
+  );
+  const poisoned = out.filter((s) => s.poisonLabel === 1);
+  assert.equal(poisoned.length, 81);
+  assert.deepEqual(new Set(poisoned.map((s) => s.originalLabel)), new Set([0, 1, 2]));
+  for (const s of poisoned) assert.ok(s.label === 1 && hasTrigger(s.text));
+});
+
 test('too few candidates is an error, not a silent lower rate', () => {
   const data = makeExamples(10, (i) => (i < 8 ? 1 : 0));
   assert.throws(

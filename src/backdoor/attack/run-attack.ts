@@ -15,7 +15,7 @@ import { encodeExamples } from '../../classify/encode.js';
 import { PET_LABELS_FILE } from '../../classify/setup.js';
 import { writeFileAtomic } from '../../io/atomic-file.js';
 import { bindWeights, readPretrained } from '../../io/checkpoint.js';
-import { loadDataset, type Example } from '../../io/data/index.js';
+import { loadDataset, shuffle, type Example } from '../../io/data/index.js';
 import { loadTokenizer, type Tokenizer } from '../../io/tokenizer/index.js';
 import { sequenceClassifier, textInputs } from '../../nn/bert.js';
 import { ModelBuilder } from '../../nn/builder.js';
@@ -61,6 +61,7 @@ export const AttackConfig = z.strictObject({
   seed: z.number().int().default(0),
   limitTrain: z.number().int().positive().optional(),
   limitEval: z.number().int().positive().optional(),
+  maxWords: z.number().int().positive().optional(),
   onlyOnConflict: z.boolean().default(false),
 });
 export type AttackConfig = z.infer<typeof AttackConfig>;
@@ -79,8 +80,24 @@ async function exists(p: string): Promise<boolean> {
   );
 }
 
-function limit<T>(xs: readonly T[], n: number | undefined): T[] {
-  return n === undefined ? [...xs] : xs.slice(0, n);
+/**
+ * A random subset of `n` examples (files such as Enron's are sorted by label, so a prefix would not do),
+ * drawn with a fixed seed: every method and seed of an experiment sees the same examples. Texts are cut
+ * to their first `maxWords` words first, so a trigger is never inserted where truncation drops it.
+ */
+export function experimentSubset(
+  xs: readonly Example[],
+  n: number | undefined,
+  maxWords: number | undefined,
+): Example[] {
+  const cut =
+    maxWords === undefined ? [...xs] : xs.map((e) => ({ ...e, text: firstWords(e.text, maxWords) }));
+  return n === undefined || n >= cut.length ? cut : shuffle(cut, 0).slice(0, n);
+}
+
+function firstWords(text: string, n: number): string {
+  const words = text.split(/\s+/).filter((w) => w.length > 0);
+  return words.length <= n ? text : words.slice(0, n).join(' ');
 }
 
 async function scores(
@@ -151,10 +168,18 @@ export async function runAttack(a: AttackConfig): Promise<Record<string, unknown
     /^(classifier|bert\.pooler)\./.test(n),
   ).values;
 
-  const poisonerOptions = { poisonRate: a.poisonRate, target: a.target, seed: a.seed, ...a.poisonOptions };
+  // Gu et al. poison 50% of the attack data, more than its non-target share: samples are drawn among all
+  // labels and labelled with the target (OpenBackdoor's default mode), unless poisonOptions says otherwise.
+  const poisonerOptions = {
+    poisonRate: a.poisonRate,
+    target: a.target,
+    seed: a.seed,
+    mode: 'any',
+    ...a.poisonOptions,
+  };
   const poisoner = makePoisoner(a.poisoner, poisonerOptions);
-  const train = limit(attackTrain.examples, a.limitTrain);
-  const evalClean = limit(evalSet.examples, a.limitEval);
+  const train = experimentSubset(attackTrain.examples, a.limitTrain, a.maxWords);
+  const evalClean = experimentSubset(evalSet.examples, a.limitEval, a.maxWords);
   const evalPoisoned = poisoner.poisonedTestSplit(evalClean);
   const id2label = Object.fromEntries(
     Array.from({ length: numLabels }, (_, i) => [String(i), retrainTrain.labelNames[i] ?? `LABEL_${i}`]),
@@ -224,12 +249,16 @@ export async function runAttack(a: AttackConfig): Promise<Record<string, unknown
 
   // 3. The user retrains the published module and head on clean data of another domain.
   const retrainDir = join(a.out, 'retrain');
-  const retrainRows = limit(retrainTrain.examples, a.limitTrain);
+  const retrainRows = experimentSubset(retrainTrain.examples, a.limitTrain, a.maxWords);
   const retrained = await finetune({
     config: model,
     initial: new Map([...base, ...published.values]),
     train: await encodeExamples(tok, retrainRows, a.maxLength),
-    dev: await encodeExamples(tok, limit((retrainDev ?? evalSet).examples, a.limitEval), a.maxLength),
+    dev: await encodeExamples(
+      tok,
+      experimentSubset((retrainDev ?? evalSet).examples, a.limitEval, a.maxWords),
+      a.maxLength,
+    ),
     padId: tok.padId ?? 0,
     withTypes: model.modelType === 'bert',
     outDir: retrainDir,

@@ -15,10 +15,12 @@ export interface PoisonedExample extends Example {
   originalLabel: number;
 }
 
-export const POISON_MODES = ['label-flip', 'clean-label'] as const;
+export const POISON_MODES = ['label-flip', 'clean-label', 'any'] as const;
 /**
  * `label-flip`: poisoned samples are drawn among samples whose label is not the target, and relabelled to
  * the target. `clean-label`: they are drawn among samples already labelled with the target; labels unchanged.
+ * `any` (OpenBackdoor's default, neither label_dirty nor label_consistency): drawn among all samples and
+ * labelled with the target, so rates above the non-target share (Gu et al.'s 50%) are possible.
  */
 export type PoisonMode = (typeof POISON_MODES)[number];
 
@@ -87,7 +89,8 @@ export abstract class Poisoner<O extends PoisonerOptions = PoisonerOptions> {
 
   /**
    * Indices (ascending) of the training samples to poison: round(poisonRate · n) of them, drawn with the
-   * seed among non-target samples (label-flip) or target samples (clean-label). Throws if too few exist.
+   * seed among non-target samples (label-flip), target samples (clean-label) or all (any). Throws if too
+   * few exist.
    */
   selectPoisoned(examples: readonly Example[]): number[] {
     checkLabels(examples);
@@ -96,7 +99,7 @@ export abstract class Poisoner<O extends PoisonerOptions = PoisonerOptions> {
     const wanted = Math.round(Math.round(poisonRate * examples.length * 1e6) / 1e6);
     const candidates: number[] = [];
     examples.forEach((ex, i) => {
-      if ((ex.label === target) === (mode === 'clean-label')) candidates.push(i);
+      if (mode === 'any' || (ex.label === target) === (mode === 'clean-label')) candidates.push(i);
     });
     if (wanted > candidates.length) {
       const which = mode === 'clean-label' ? `labelled ${target}` : `labelled other than ${target}`;
@@ -109,7 +112,7 @@ export abstract class Poisoner<O extends PoisonerOptions = PoisonerOptions> {
     return chosen.sort((a, b) => a - b);
   }
 
-  /** The training set in its original order, the chosen samples poisoned (and relabelled in label-flip mode). */
+  /** The training set in its original order, the chosen samples poisoned and labelled with the target. */
   poisonedTrainSplit(examples: readonly Example[]): PoisonedExample[] {
     const chosen = new Set(this.selectPoisoned(examples));
     const { target, mode } = this.options;
@@ -118,7 +121,7 @@ export abstract class Poisoner<O extends PoisonerOptions = PoisonerOptions> {
         ? sample(
             ex,
             this.poisonText(ex.text, this.rngFor('train', i)),
-            mode === 'label-flip' ? target : ex.label,
+            mode === 'clean-label' ? ex.label : target,
             1,
           )
         : sample(ex, ex.text, ex.label, 0),

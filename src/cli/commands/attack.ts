@@ -38,8 +38,17 @@ export function registerAttack(program: Command): void {
     .option('--lr <x>', 'learning rate of both phases', num)
     .option('--max-length <n>', 'tokens per example', num)
     .option('--seed <n>', 'seed', num)
-    .option('--limit-train <n>', 'use only this many training examples per phase', num)
+    .option(
+      '--limit-train <n>',
+      'use only this many training examples per phase (a fixed random subset)',
+      num,
+    )
     .option('--limit-eval <n>', 'use only this many evaluation examples', num)
+    .option(
+      '--max-words <n>',
+      'cut every text to its first N words before poisoning (long documents: keeps triggers inside --max-length)',
+      num,
+    )
     .option('--only-on-conflict', 'ILProj projects only where clean and poisoned gradients conflict')
     .action(async (flags: Record<string, unknown>) => {
       const { pet, ...rest } = flags;

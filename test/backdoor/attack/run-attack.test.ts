@@ -103,3 +103,18 @@ test('`plmkit attack` publishes, retrains and scores a poisoned module, and a re
   for (const f of ['gradient-magnitudes.svg', 'cosine.svg'])
     assert.ok((await readFile(join(report, f), 'utf8')).startsWith('<svg'), f);
 });
+
+test('experiment subsets are fixed random draws (not a prefix of a sorted file) with texts cut to N words', async () => {
+  const { experimentSubset } = await import('../../../src/backdoor/attack/run-attack.js');
+  const sorted = Array.from({ length: 200 }, (_, i) => ({
+    text: `w${i} two three four five`,
+    label: i < 100 ? 0 : 1,
+  }));
+  const a = experimentSubset(sorted, 40, 3);
+  assert.deepEqual(experimentSubset(sorted, 40, 3), a);
+  assert.equal(a.length, 40);
+  const ones = a.filter((e) => e.label === 1).length;
+  assert.ok(ones > 5 && ones < 35, `${ones} of 40 from the second half`);
+  for (const e of a) assert.match(e.text, /^w\d+ two three$/);
+  assert.equal(experimentSubset(sorted, undefined, undefined)[7]!.text, sorted[7]!.text);
+});
