@@ -41,7 +41,8 @@ export class OrtSession {
     const session = await ort.InferenceSession.create(model, {
       graphOptimizationLevel: 'all',
       executionMode: 'sequential',
-      intraOpNumThreads: opts.threads ?? availableParallelism(),
+      // PLMKIT_THREADS lets several single-threaded runs share a machine (small graphs scale poorly).
+      intraOpNumThreads: opts.threads ?? (Number(process.env['PLMKIT_THREADS']) || availableParallelism()),
       interOpNumThreads: 1,
     });
     return new OrtSession(session);

@@ -294,6 +294,9 @@ export async function runAttack(a: AttackConfig): Promise<Record<string, unknown
     pet: pet.method,
     train_data: a.data,
     retrain_data: a.retrainData,
+    ...(a.onlyOnConflict && a.method !== 'clnorm-only' && /gradient-control|ilproj/.test(a.method)
+      ? { only_on_conflict: true }
+      : {}),
     before_retraining: before,
     after_retraining: afterScores,
     retrain_history: retrained.history,

@@ -15,7 +15,12 @@ export interface SummaryRow {
   readonly lfr_std: number;
   readonly cacc_mean: number;
   readonly cacc_std: number;
+  /** Means before the user's retraining (the published module). */
+  readonly lfr_before_mean: number;
+  readonly cacc_before_mean: number;
   readonly seeds: number;
+  /** Set for gradient control with ILProj restricted to conflicting directions. */
+  readonly variant?: 'only-on-conflict';
 }
 
 interface RunMetrics {
@@ -23,6 +28,8 @@ interface RunMetrics {
   pet: string;
   train_data: string;
   retrain_data: string;
+  only_on_conflict?: boolean;
+  before_retraining: { lfr: number; cacc: number };
   after_retraining: { lfr: number; cacc: number };
 }
 
@@ -37,12 +44,13 @@ export async function summarizeRuns(runDirs: readonly string[]): Promise<Summary
   const groups = new Map<string, RunMetrics[]>();
   for (const dir of runDirs) {
     const m = JSON.parse(await readFile(join(dir, 'metrics.json'), 'utf8')) as RunMetrics;
-    const key = [m.method, m.pet, m.train_data, m.retrain_data].join('\u0000');
+    const key = [m.method, m.only_on_conflict ?? false, m.pet, m.train_data, m.retrain_data].join('\u0000');
     groups.set(key, [...(groups.get(key) ?? []), m]);
   }
   return [...groups.values()].map((ms) => {
     const [lm, ls] = meanStd(ms.map((m) => m.after_retraining.lfr * 100));
     const [cm, cs] = meanStd(ms.map((m) => m.after_retraining.cacc * 100));
+    const mean = (xs: number[]) => (xs.reduce((a, b) => a + b, 0) / xs.length) * 100;
     const m = ms[0]!;
     return {
       method: m.method,
@@ -53,16 +61,20 @@ export async function summarizeRuns(runDirs: readonly string[]): Promise<Summary
       lfr_std: ls,
       cacc_mean: cm,
       cacc_std: cs,
+      lfr_before_mean: mean(ms.map((x) => x.before_retraining.lfr)),
+      cacc_before_mean: mean(ms.map((x) => x.before_retraining.cacc)),
       seeds: ms.length,
+      ...(m.only_on_conflict ? { variant: 'only-on-conflict' as const } : {}),
     };
   });
 }
 
 export function summaryMarkdown(rows: readonly SummaryRow[]): string {
   const cols = [...new Set(rows.map((r) => `${r.pet} ${r.train_data}->${r.retrain_data}`))];
-  const methods = [...new Set(rows.map((r) => r.method))];
+  const label = (r: SummaryRow) => (r.variant ? `${r.method} (${r.variant})` : r.method);
+  const methods = [...new Set(rows.map(label))];
   const cell = (m: string, c: string) => {
-    const r = rows.find((x) => x.method === m && `${x.pet} ${x.train_data}->${x.retrain_data}` === c);
+    const r = rows.find((x) => label(x) === m && `${x.pet} ${x.train_data}->${x.retrain_data}` === c);
     return r
       ? `${r.lfr_mean.toFixed(1)}±${r.lfr_std.toFixed(1)} / ${r.cacc_mean.toFixed(1)}±${r.cacc_std.toFixed(1)} (${r.seeds})`
       : '';

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The attack experiments of results/attack (Gu et al. 2023 protocol, scaled to a 2-core machine), then
+# their summary. Every run is one `plmkit attack` command, printed to runs/attack/commands-PART.txt;
+# runs already finished are skipped (each run directory resumes), so rerunning continues a grid.
+#   bash scripts/attack-grid.sh PART [PART ...]     PART: main | ablation | spam
+#   JOBS=2 (runs in parallel, one thread each)       SEEDS="0 1 2"
+# Deviations from the paper's protocol, forced by compute (written next to the results too): a fixed
+# random subset of 2,000 training examples per phase, 3 attacker epochs and 2 user epochs instead of 10
+# and 5, lr 2e-3 (adapters; the paper's 2e-5 learns nothing in so few steps), texts cut to their first 48
+# words and 64 tokens, LFR/CACC on a fixed random 500 test examples.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+JOBS=${JOBS:-2}
+SEEDS=${SEEDS:-0 1 2}
+COMMON="--limit-train 2000 --limit-eval 500 --attack-epochs 3 --retrain-epochs 2 --batch-size 32 --lr 2e-3 --max-length 64 --max-words 48"
+METHODS="clean vanilla ripple lwp gradnorm gradient-control"
+mkdir -p runs/attack
+echo '{"poisonOptions": {"numTriggers": 10}}' > runs/attack/spam.json
+
+emit() { # pet pair(a:b) methods [extra flags]
+  local pet=$1 a=${2%%:*} b=${2##*:} methods=$3 extra=${4:-}
+  local tag=${extra:+-only-on-conflict}
+  local cfg=""
+  case $a in enron | lingspam) cfg="--config runs/attack/spam.json" ;; esac
+  for seed in $SEEDS; do
+    for m in $methods; do
+      echo "node bin/plmkit.js attack --method $m --pet $pet --data $a --retrain-data $b --seed $seed $COMMON $cfg $extra --out runs/attack/$pet/$a-$b/$m$tag/seed$seed"
+    done
+  done
+}
+
+for part in "$@"; do
+  list=runs/attack/commands-$part.txt
+  {
+    case $part in
+      main)
+        for pet in adapter parallel_adapter; do
+          for pair in sst2:imdb imdb:sst2; do emit $pet $pair "$METHODS"; done
+        done ;;
+      ablation)
+        for pair in sst2:imdb imdb:sst2; do
+          emit adapter $pair "ilproj-only clnorm-only"
+          emit adapter $pair gradient-control --only-on-conflict
+        done ;;
+      spam)
+        for pet in adapter parallel_adapter; do
+          for pair in enron:lingspam lingspam:enron; do emit $pet $pair "$METHODS"; done
+        done ;;
+      *) echo "unknown part $part (main | ablation | spam)" >&2; exit 2 ;;
+    esac
+  } > "$list"
+  echo "$part: $(wc -l < "$list") runs, $JOBS at a time" >&2
+  # Each run logs beside its directory; a failed run is reported and the grid goes on.
+  PLMKIT_THREADS=1 xargs -P "$JOBS" -I{} bash -c 'out=${1##* --out }; mkdir -p "$out"; $1 > "$out.log" 2>&1 || echo "FAILED: $1" >&2' _ {} < "$list"
+done
+
+runs=$(find runs/attack -name metrics.json -printf '%h\n' | sort)
+node bin/plmkit.js attack-summary --runs $runs --out results/attack
