@@ -54,5 +54,6 @@ for part in "$@"; do
   PLMKIT_THREADS=1 xargs -P "$JOBS" -I{} bash -c 'out=${1##* --out }; mkdir -p "$out"; $1 > "$out.log" 2>&1 || echo "FAILED: $1" >&2' _ {} < "$list"
 done
 
-runs=$(find runs/attack -name metrics.json -printf '%h\n' | sort)
+# Run-level metrics only (each run's retrain/ holds the user's fine-tuning metrics too).
+runs=$(find runs/attack -path '*/seed*/metrics.json' -not -path '*/retrain/*' -printf '%h\n' | sort)
 node bin/plmkit.js attack-summary --runs $runs --out results/attack
