@@ -1,22 +1,51 @@
 #!/usr/bin/env bash
-# Makes the bundled default model from a finished pretraining run, then the comparison its card reports:
-# the same fine-tuning command as the from-scratch sst2 baseline (README, Results), without --from-scratch.
-#   bash scripts/bundle-pretrained-model.sh RUN_DIR CORPUS_DIR
-# RUN_DIR and CORPUS_DIR are those of:
-#   node bin/plmkit.js pretrain-corpus --out CORPUS_DIR
-#   node bin/plmkit.js pretrain --corpus CORPUS_DIR/train.txt --heldout CORPUS_DIR/heldout.txt \
-#     --tokenizer models/plmkit-bert-mini --out RUN_DIR --tokens 30000000 --seq-len 128 --batch-size 32 \
-#     --lr 5e-4 --warmup-ratio 0.05 --seed 0 --checkpoint-every 200 --eval-every 500 --eval-blocks 256
+# Makes the bundled default model from finished pretraining runs (one per stage), then the comparison its
+# card reports: the same fine-tuning command as the from-scratch sst2 baseline (README, Results), without
+# --from-scratch.
+#   bash scripts/bundle-pretrained-model.sh CORPUS_DIR RUN_DIR [RUN_DIR2 ...]
+# CORPUS_DIR is made by `node bin/plmkit.js pretrain-corpus --out CORPUS_DIR`; RUN_DIR, RUN_DIR2, ... are the
+# stages in order, made by the commands in `stage_commands` below (CORPUS, RUN1, RUN2 stand for the
+# directories). The last stage's model is bundled. Stage 2 continues from models/plmkit-bert-mini, so
+# bundle stage 1 alone first (bash scripts/bundle-pretrained-model.sh CORPUS_DIR RUN_DIR), then run stage 2,
+# then bundle both (bash scripts/bundle-pretrained-model.sh CORPUS_DIR RUN_DIR RUN_DIR2). Stage 2 reads the
+# weights only at its start, so overwriting them afterwards does not change it.
+# One stage: its log.jsonl, trainer_state.json and pseudo-perplexity.json go to results/pretrain/; several:
+# to results/pretrain/stage1/, stage2/, ...
 set -euo pipefail
-run=${1:?run directory}
-corpus=${2:?corpus directory}
+corpus=${1:?corpus directory (usage: CORPUS_DIR RUN_DIR [RUN_DIR2 ...])}
+shift
+runs=("$@")
+((${#runs[@]} > 0)) || { echo "usage: $0 CORPUS_DIR RUN_DIR [RUN_DIR2 ...]" >&2; exit 1; }
 model=models/plmkit-bert-mini
-test -f "$run/model/model.safetensors" || { echo "$run/model has no weights: the run has not finished" >&2; exit 1; }
-cp "$run"/model/{config.json,model.safetensors} "$model"/
+corpus_command="node bin/plmkit.js pretrain-corpus --out CORPUS"
+stage_commands=(
+  "node bin/plmkit.js pretrain --corpus CORPUS/train.txt --heldout CORPUS/heldout.txt --tokenizer models/plmkit-bert-mini --out RUN1 --tokens 30000000 --seq-len 128 --batch-size 32 --lr 5e-4 --warmup-ratio 0.05 --seed 0 --checkpoint-every 200 --eval-every 500 --eval-blocks 256"
+  "node bin/plmkit.js pretrain --model models/plmkit-bert-mini --corpus CORPUS/train.txt --heldout CORPUS/heldout.txt --out RUN2 --tokens 60000000 --seq-len 128 --batch-size 32 --lr 5e-4 --warmup-ratio 0.02 --seed 1 --checkpoint-every 200 --eval-every 500 --eval-blocks 256"
+)
+# The old usage put RUN_DIR first: a run directory has no sources.json.
+test -f "$corpus/sources.json" || { echo "$corpus has no sources.json: give CORPUS_DIR first" >&2; exit 1; }
+((${#runs[@]} <= ${#stage_commands[@]})) || { echo "only ${#stage_commands[@]} stage commands are known" >&2; exit 1; }
+for run in "${runs[@]:1}"; do # a later stage must continue from the bundled model, not start afresh
+  node -e 'process.exit(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).model ? 0 : 1)' "$run/run.json" ||
+    { echo "$run/run.json has no --model: not a continued stage" >&2; exit 1; }
+done
+last=${runs[-1]}
+test -f "$last/model/model.safetensors" || { echo "$last/model has no weights: the run has not finished" >&2; exit 1; }
+cp "$last"/model/{config.json,model.safetensors} "$model"/
 mkdir -p results/pretrain results/finetune
-cp "$run"/log.jsonl results/pretrain/log.jsonl
-cp "$run"/checkpoint/trainer_state.json results/pretrain/trainer_state.json
-cp "$run"/pseudo-perplexity.json results/pretrain/ 2>/dev/null || true
+copy_logs() { # run directory, destination directory
+  mkdir -p "$2"
+  cp "$1"/log.jsonl "$2"/log.jsonl
+  cp "$1"/checkpoint/trainer_state.json "$2"/trainer_state.json
+  cp "$1"/pseudo-perplexity.json "$2"/ 2>/dev/null || true
+}
+if ((${#runs[@]} == 1)); then
+  copy_logs "$last" results/pretrain
+else
+  # The one-stage layout's files would otherwise sit next to stage1/ as stale copies.
+  rm -f results/pretrain/{log.jsonl,trainer_state.json,pseudo-perplexity.json}
+  for i in "${!runs[@]}"; do copy_logs "${runs[$i]}" "results/pretrain/stage$((i + 1))"; done
+fi
 ft="node bin/plmkit.js finetune --model $model --data sst2 --out runs/sst2-pretrained --epochs 2 --batch-size 32 --lr 1e-4 --max-length 64 --seed 42"
 $ft
 cp runs/sst2-pretrained/metrics.json results/finetune/sst2-bert-mini-pretrained.json
@@ -26,8 +55,6 @@ const b = require("./results/finetune/sst2-bert-mini-pretrained.json").best;
 const f = (x) => (x * 100).toFixed(2);
 process.stdout.write(`\n## Fine-tuned on sst2, same budget\n\n| initialisation | dev accuracy | dev macro-F1 |\n| --- | ---: | ---: |\n| random (baseline) | ${f(a.accuracy)} | ${f(a.macroF1)} |\n| this model | ${f(b.accuracy)} | ${f(b.macroF1)} |\n\nBudget: 2 epochs, batch 32, lr 1e-4, max length 64, seed 42 (\`plmkit finetune ... --data sst2\`, with and without \`--from-scratch\`).\n`);
 ' > /tmp/comparison.md
-node bin/plmkit.js pretrain-card --run "$run" --corpus "$corpus" --model "$model" --extra /tmp/comparison.md \
-  --command "node bin/plmkit.js pretrain-corpus --out CORPUS" \
-  "node bin/plmkit.js pretrain --corpus CORPUS/train.txt --heldout CORPUS/heldout.txt --tokenizer models/plmkit-bert-mini --out RUN --tokens 30000000 --seq-len 128 --batch-size 32 --lr 5e-4 --warmup-ratio 0.05 --seed 0 --checkpoint-every 200 --eval-every 500 --eval-blocks 256" \
-  "$ft"
+node bin/plmkit.js pretrain-card --run "${runs[@]}" --corpus "$corpus" --model "$model" --extra /tmp/comparison.md \
+  --command "$corpus_command" "${stage_commands[@]:0:${#runs[@]}}" "$ft"
 cat /tmp/comparison.md

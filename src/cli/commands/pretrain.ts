@@ -78,22 +78,26 @@ export function registerPretrain(program: Command): void {
 
   program
     .command('pretrain-card')
-    .description("write a pretrained model's card (README.md, loss.svg) from its run and corpus directories")
-    .requiredOption('--run <dir>', 'pretraining run directory')
+    .description(
+      "write a pretrained model's card (README.md, loss.svg) from its run directories (one per stage) and corpus directory",
+    )
+    .requiredOption('--run <dirs...>', 'pretraining run directories, stages in order')
     .requiredOption('--corpus <dir>', 'corpus directory from pretrain-corpus')
     .requiredOption('--model <dir>', 'model directory to document')
     .option('--command <line...>', 'command lines to quote in the card')
     .option('--extra <file>', 'Markdown to append (e.g. a fine-tuning comparison)')
-    .action(async (o: { run: string; corpus: string; model: string; command?: string[]; extra?: string }) => {
-      await writeModelCard({
-        runDir: o.run,
-        corpusDir: o.corpus,
-        modelDir: o.model,
-        commands: o.command ?? [],
-        licences: SOURCE_LICENCES,
-        ...(o.extra ? { extra: await readFile(o.extra, 'utf8') } : {}),
-      });
-    });
+    .action(
+      async (o: { run: string[]; corpus: string; model: string; command?: string[]; extra?: string }) => {
+        await writeModelCard({
+          runDirs: o.run,
+          corpusDir: o.corpus,
+          modelDir: o.model,
+          commands: o.command ?? [],
+          licences: SOURCE_LICENCES,
+          ...(o.extra ? { extra: await readFile(o.extra, 'utf8') } : {}),
+        });
+      },
+    );
 
   program
     .command('pretrain')
