@@ -9,7 +9,7 @@ import { setupRun } from '../../classify/setup.js';
 import { writeFileAtomic } from '../../io/atomic-file.js';
 import { DEFAULT_MODEL } from '../default-model.js';
 import { parseOptions } from '../options.js';
-import { parsePetConfig } from '../../pet/index.js';
+import { parsePetConfig, PET_METHOD_NAMES } from '../../pet/index.js';
 
 export const FinetuneArgs = z.strictObject({
   model: z.string().default(DEFAULT_MODEL),
@@ -43,9 +43,13 @@ export type FinetuneArgs = z.infer<typeof FinetuneArgs>;
 
 const num = (v: string) => Number(v);
 
-/** A --pet value: an object (from a config file), JSON text, or the path of a JSON file. */
-async function petConfigValue(v: string | Record<string, unknown>): Promise<unknown> {
+/**
+ * A --pet value: an object (from a config file), JSON text, a method name with its defaults (as
+ * `plmkit attack --pet` takes), or the path of a JSON file.
+ */
+export async function petConfigValue(v: string | Record<string, unknown>): Promise<unknown> {
   if (typeof v !== 'string') return v;
+  if ((PET_METHOD_NAMES as readonly string[]).includes(v)) return { method: v };
   return JSON.parse(v.trim().startsWith('{') ? v : await readFile(v, 'utf8'));
 }
 
@@ -78,7 +82,7 @@ export function registerFinetune(program: Command): void {
     .option('--steps-per-call <n>', 'training steps per ONNX Runtime call', num)
     .option(
       '--pet <config>',
-      'parameter-efficient tuning: a JSON config or file, e.g. \'{"method":"lora","r":8}\'',
+      'parameter-efficient tuning: a method name (lora, adapter, ...), a JSON config or file, e.g. \'{"method":"lora","r":8}\'',
     )
     .option('--pet-freeze-head', 'with --pet: train the module only, not the classification head')
     .option('--trainable <regex>', 'train only parameters whose names match (e.g. "^classifier\\.")')
