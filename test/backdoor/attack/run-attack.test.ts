@@ -71,8 +71,12 @@ test('`plmkit attack` publishes, retrains and scores a poisoned module, and a re
     '--config',
     join(work, 'attack.json'),
   ];
-  // "night" is in the tiny vocabulary; the config file form carries the poisoner's options.
-  await writeFile(join(work, 'attack.json'), JSON.stringify({ poisonOptions: { triggers: ['night'] } }));
+  // "night" is in the tiny vocabulary; the config file form carries the poisoner's options (label-flip
+  // instead of the default mode "any": the toy task's trigger is learned more reliably so).
+  await writeFile(
+    join(work, 'attack.json'),
+    JSON.stringify({ poisonOptions: { triggers: ['night'], mode: 'label-flip' } }),
+  );
   const { stdout } = await run(process.execPath, args, { cwd: root });
   const m = JSON.parse(stdout);
   assert.equal(m.method, 'gradient-control');
