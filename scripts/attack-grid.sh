@@ -12,7 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS=${JOBS:-2}
 SEEDS=${SEEDS:-0 1 2}
-COMMON="--limit-train 2000 --limit-eval 500 --attack-epochs 3 --retrain-epochs 2 --batch-size 32 --lr 2e-3 --max-length 64 --max-words 48"
+# The budget of every run; set COMMON to change it (the command lists record what ran).
+COMMON=${COMMON:-"--limit-train 2000 --limit-eval 500 --attack-epochs 3 --retrain-epochs 2 --batch-size 32 --lr 2e-3 --max-length 64 --max-words 48"}
 METHODS="clean vanilla ripple lwp gradnorm gradient-control"
 mkdir -p runs/attack
 echo '{"poisonOptions": {"numTriggers": 10}}' > runs/attack/spam.json
@@ -57,3 +58,4 @@ done
 # Run-level metrics only (each run's retrain/ holds the user's fine-tuning metrics too).
 runs=$(find runs/attack -path '*/seed*/metrics.json' -not -path '*/retrain/*' -printf '%h\n' | sort)
 node bin/plmkit.js attack-summary --runs $runs --out results/attack
+cp runs/attack/commands-*.txt results/attack/
