@@ -217,6 +217,8 @@ export async function runAttack(a: AttackConfig): Promise<Record<string, unknown
       lr: a.lr,
       seed: a.seed,
       padId: tok.padId ?? 0,
+      // An interrupted attacker's phase resumes from its last checkpoint (OUT/attack-checkpoint).
+      checkpoint: { dir: join(a.out, 'attack-checkpoint'), every: 100 },
       // Per-step losses and, for gradient control, per-layer gradient statistics (the pilot figures).
       onStep: (r) =>
         log.write({

@@ -88,11 +88,14 @@ export function summaryMarkdown(rows: readonly SummaryRow[]): string {
 
 /** SVG line charts of a gradient-control run's per-layer statistics over training steps. */
 export async function pilotFigures(runDir: string): Promise<{ magnitudes: string; cosine: string }> {
-  const steps = (await readFile(join(runDir, 'attack-log.jsonl'), 'utf8'))
+  const logged = (await readFile(join(runDir, 'attack-log.jsonl'), 'utf8'))
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l) as Record<string, unknown>)
     .filter((e) => e['event'] === 'attack_step' && Array.isArray(e['clean_norm']));
+  // A resumed run logs the steps after its checkpoint twice: the last record of each step is kept.
+  const byStep = new Map(logged.map((e) => [e['step'] as number, e]));
+  const steps = [...byStep.values()].sort((a, b) => (a['step'] as number) - (b['step'] as number));
   if (steps.length === 0)
     throw new Error(`${runDir}/attack-log.jsonl has no per-layer statistics (a gradient-control run)`);
   const groups = (steps[0]!['clean_norm'] as number[]).length;

@@ -29,6 +29,7 @@ import type { HostTensor } from '../../runtime/ort.js';
 import { deriveSeed, Rng } from '../../runtime/random.js';
 import { learningRate } from '../../runtime/schedule.js';
 import { TrainStep, type StepResult } from '../../runtime/train-step.js';
+import { loadTrainState, saveTrainState } from '../../runtime/train-state-io.js';
 import {
   CLNORM_W_INPUT,
   gradientControl,
@@ -64,6 +65,14 @@ export interface PoisonedPetOptions {
   readonly padId: number;
   /** Called after each step with the step's result (per-layer statistics in `extras` for gradient control). */
   readonly onStep?: (r: StepResult) => void | Promise<void>;
+  /**
+   * Where to keep a checkpoint (parameters, optimizer state, the carried task weights) every
+   * `checkpointEvery` steps; a later call with the same directory resumes from it and ends bitwise where
+   * an uninterrupted run ends. Steps after the checkpoint are run (and reported to onStep) again.
+   */
+  readonly checkpoint?: { readonly dir: string; readonly every: number };
+  /** Stop after this many steps of this call (tests of resumption). */
+  readonly stopAfterSteps?: number;
 }
 
 export interface PoisonedPetResult {
@@ -71,6 +80,13 @@ export interface PoisonedPetResult {
   readonly values: Map<string, Float32Array>;
   readonly steps: number;
   readonly lastLoss: number;
+  /** False when stopAfterSteps stopped the run early. */
+  readonly completed: boolean;
+}
+
+interface CarriedWeights {
+  readonly w?: number[];
+  readonly l0: number[];
 }
 
 /** Mean per-row cross-entropy over the rows where `rowMask` is 1. */
@@ -191,11 +207,21 @@ export async function trainPoisonedPet(o: PoisonedPetOptions): Promise<PoisonedP
   // GradNorm's initial losses: ones at the first step, then the first step's losses.
   let l0 = Float32Array.from([1, 1]);
   let last = Number.NaN;
+  const saved = o.checkpoint ? await loadTrainState<CarriedWeights>(o.checkpoint.dir, state) : undefined;
+  if (saved) {
+    if (saved.w) w = Float32Array.from(saved.w);
+    l0 = Float32Array.from(saved.l0);
+  }
+  // Dropout seeds move with every checkpoint, so a resumed run draws the uninterrupted run's masks.
+  await step.reseed(state.step);
+  let ran = 0;
   try {
-    for (let epoch = 0; epoch < o.epochs; epoch++) {
+    for (let epoch = Math.floor(state.step / perEpoch); epoch < o.epochs; epoch++) {
       const c = new Rng(deriveSeed(o.seed, `clean${epoch}`)).shuffle([...o.clean.keys()]);
       const p = new Rng(deriveSeed(o.seed, `poison${epoch}`)).shuffle([...o.poisoned.keys()]);
-      for (let i = 0; i < perEpoch; i++) {
+      for (let i = state.step - epoch * perEpoch; i < perEpoch; i++) {
+        if (o.stopAfterSteps !== undefined && ran >= o.stopAfterSteps)
+          return { values: new Map(state.params), steps: state.step, lastLoss: last, completed: false };
         const rows = [
           ...c.slice(i * o.batchSize, (i + 1) * o.batchSize).map((k) => o.clean[k]!),
           ...p.slice(i * o.batchSize, (i + 1) * o.batchSize).map((k) => o.poisoned[k]!),
@@ -227,11 +253,17 @@ export async function trainPoisonedPet(o: PoisonedPetOptions): Promise<PoisonedP
         if (o.method === 'gradnorm' && r.step === 1)
           l0 = Float32Array.from([r.terms['clean']!, r.terms['poison']!]);
         last = r.loss;
+        ran++;
         await o.onStep?.(r);
+        if (o.checkpoint && state.step % o.checkpoint.every === 0) {
+          const carried: CarriedWeights = { ...(w ? { w: Array.from(w) } : {}), l0: Array.from(l0) };
+          await saveTrainState(o.checkpoint.dir, state, carried);
+          await step.reseed(state.step);
+        }
       }
     }
   } finally {
     await step.release();
   }
-  return { values: new Map(state.params), steps: state.step, lastLoss: last };
+  return { values: new Map(state.params), steps: state.step, lastLoss: last, completed: true };
 }

@@ -1,7 +1,10 @@
 // The attacker's loop on a tiny BERT with LoRA: with either method the published module learns both the
-// clean task and the trigger (high clean accuracy and label flip rate on held-out data).
+// clean task and the trigger (high clean accuracy and label flip rate on held-out data); an interrupted
+// run resumes exactly.
 
 import assert from 'node:assert/strict';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { trainPoisonedPet } from '../../../src/backdoor/attack/train-poisoned-pet.js';
@@ -99,5 +102,40 @@ for (const method of ['vanilla', 'ripple', 'lwp', 'gradnorm', 'gradient-control'
     assert.ok(cacc.accuracy >= 0.8, `CACC ${cacc.accuracy}`);
     assert.ok(lfr.rate >= 0.9, `LFR ${lfr.rate}`);
     await fn.release();
+  });
+}
+
+for (const method of ['gradnorm', 'gradient-control'] as const) {
+  test(`${method}: an interrupted attacker's run resumes from its checkpoint and ends bitwise the same`, async () => {
+    const tok = await loadTokenizer(join(fixtures, 'tokenizers', 'bert-wordpiece'));
+    const tiny = await tinyBase('bert', 2);
+    // Dropout on, so that resumption must also replay the dropout masks.
+    const base = { ...tiny, config: { ...tiny.config, hiddenDropout: 0.1, attentionDropout: 0.1 } };
+    const poisoner = new BadNetsPoisoner({ poisonRate: 0.5, target: 1, seed: 1, triggers: ['night'] });
+    const train = toy(64, 2);
+    const enc = (xs: readonly Example[]) => encodeExamples(tok, xs, 32);
+    const dir = await mkdtemp(join(tmpdir(), 'plmkit-attack-ckpt-'));
+    const options = {
+      model: base.config,
+      base: base.values,
+      pet: parsePetConfig({ method: 'lora', r: 4, alpha: 8 }),
+      clean: await enc(train),
+      poisoned: await enc(poisoner.poisonedTrainSplit(train).filter((e) => e.poisonLabel === 1)),
+      method,
+      epochs: 3,
+      batchSize: 8,
+      lr: 5e-3,
+      seed: 4,
+      padId: tok.padId!,
+    };
+    // Both runs checkpoint every 4 steps (dropout is reseeded at checkpoints); one is stopped after 8.
+    const whole = await trainPoisonedPet({ ...options, checkpoint: { dir: join(dir, 'whole'), every: 4 } });
+    const checkpoint = { dir: join(dir, 'split'), every: 4 };
+    const part = await trainPoisonedPet({ ...options, checkpoint, stopAfterSteps: 8 });
+    assert.equal(part.completed, false);
+    const rest = await trainPoisonedPet({ ...options, checkpoint });
+    assert.equal(rest.steps, whole.steps);
+    for (const [k, v] of whole.values)
+      assert.ok(Buffer.from(v.buffer).equals(Buffer.from(rest.values.get(k)!.buffer)), `${k} differs`);
   });
 }
