@@ -20,7 +20,7 @@ model=models/plmkit-bert-mini
 corpus_command="node bin/plmkit.js pretrain-corpus --out CORPUS"
 stage_commands=(
   "node bin/plmkit.js pretrain --corpus CORPUS/train.txt --heldout CORPUS/heldout.txt --tokenizer models/plmkit-bert-mini --out RUN1 --tokens 30000000 --seq-len 128 --batch-size 32 --lr 5e-4 --warmup-ratio 0.05 --seed 0 --checkpoint-every 200 --eval-every 500 --eval-blocks 256"
-  "node bin/plmkit.js pretrain --model models/plmkit-bert-mini --corpus CORPUS/train.txt --heldout CORPUS/heldout.txt --out RUN2 --tokens 60000000 --seq-len 128 --batch-size 32 --lr 5e-4 --warmup-ratio 0.02 --seed 1 --checkpoint-every 200 --eval-every 500 --eval-blocks 256"
+  "node bin/plmkit.js pretrain --model models/plmkit-bert-mini --corpus CORPUS/train.txt --heldout CORPUS/heldout.txt --out RUN2 --tokens 60000000 --seq-len 128 --batch-size 32 --lr 5e-4 --warmup-ratio 0.02 --seed 1 --dropout 0 --checkpoint-every 200 --eval-every 500 --eval-blocks 256"
 )
 # The old usage put RUN_DIR first: a run directory has no sources.json.
 test -f "$corpus/sources.json" || { echo "$corpus has no sources.json: give CORPUS_DIR first" >&2; exit 1; }

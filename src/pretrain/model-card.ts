@@ -33,6 +33,8 @@ interface RunArgs {
   readonly wholeWordMask?: boolean;
   /** The checkpoint continued from; absent for a run from scratch. */
   readonly model?: string;
+  /** Dropout during pretraining; absent: the model config's (0.1 for BERT-mini). */
+  readonly dropout?: number;
 }
 
 interface MlmEvalRow {
@@ -130,7 +132,7 @@ function trainingTable(stages: readonly Stage[]): string {
     [
       'optimizer',
       (s) =>
-        `AdamW, peak lr ${s.run.lr}, ${s.run.warmupRatio * 100}% linear warmup then linear decay, weight decay ${s.run.weightDecay}, gradient clipping at norm 1, dropout 0.1`,
+        `AdamW, peak lr ${s.run.lr}, ${s.run.warmupRatio * 100}% linear warmup then linear decay, weight decay ${s.run.weightDecay}, gradient clipping at norm 1, dropout ${s.run.dropout ?? 0.1}`,
     ],
     ['seed', (s) => `${s.run.seed}`],
     ['wall time', (s) => `${hours(s.seconds)} h on 2 CPU cores (ONNX Runtime 1.30)`],

@@ -118,6 +118,11 @@ export function registerPretrain(program: Command): void {
     .option('--weight-decay <x>', 'AdamW weight decay', num, 0.01)
     .option('--seed <n>', 'seed', num, 0)
     .option('--whole-word-mask', 'mask whole words')
+    .option(
+      '--dropout <x>',
+      "dropout while pretraining (default: the config's); the exported config keeps its own value for fine-tuning",
+      num,
+    )
     .option('--checkpoint-every <n>', 'steps between checkpoints', num, 200)
     .option('--eval-every <n>', 'steps between held-out evaluations', num, 500)
     .option('--eval-blocks <n>', 'held-out sequences per evaluation', num, 256)
@@ -139,6 +144,7 @@ interface PretrainArgs {
   weightDecay: number;
   seed: number;
   wholeWordMask?: boolean;
+  dropout?: number;
   checkpointEvery: number;
   evalEvery: number;
   evalBlocks: number;
@@ -178,8 +184,12 @@ async function runPretrain(a: PretrainArgs): Promise<void> {
   }
   await writeFile(join(a.out, 'run.json'), JSON.stringify(a, null, 2) + '\n');
   const specialIds = new Set(tok.specialIds);
+  // Short budgets underfit, where dropout only slows learning (Geiping and Goldstein 2023, "Cramming"):
+  // --dropout 0 turns it off for pretraining while the exported config keeps the fine-tuning value.
+  const trainConfig: ModelConfig =
+    a.dropout === undefined ? config : { ...config, hiddenDropout: a.dropout, attentionDropout: a.dropout };
   const result = await pretrain({
-    config,
+    config: trainConfig,
     initial,
     trainTokens,
     ...(heldoutTokens ? { heldoutTokens } : {}),
