@@ -1,0 +1,48 @@
+// Attack result tables: runs differing only by seed are pooled (mean and sample standard deviation),
+// ILProj's only-on-conflict variant is its own row, and rows come in the paper's order.
+
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { summarizeRuns, summaryMarkdown } from '../../../src/backdoor/attack/summary.js';
+
+async function run(root: string, name: string, method: string, after: number, extra = {}): Promise<string> {
+  const dir = join(root, name);
+  await mkdir(dir, { recursive: true });
+  const m = {
+    method,
+    pet: 'adapter',
+    train_data: 'sst2',
+    retrain_data: 'imdb',
+    ...extra,
+    before_retraining: { lfr: 0.9, cacc: 0.8 },
+    after_retraining: { lfr: after, cacc: 0.85 },
+  };
+  await writeFile(join(dir, 'metrics.json'), JSON.stringify(m));
+  return dir;
+}
+
+test('seeds are pooled, variants kept apart, rows in the paper order with a before-retraining table', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'plmkit-summary-'));
+  const dirs = [
+    await run(root, 'gc-ooc', 'gradient-control', 0.7, { only_on_conflict: true }),
+    await run(root, 'gc0', 'gradient-control', 0.6),
+    await run(root, 'gc1', 'gradient-control', 0.8),
+    await run(root, 'v0', 'vanilla', 0.5),
+    await run(root, 'c0', 'clean', 0.1),
+  ];
+  const rows = await summarizeRuns(dirs);
+  const gc = rows.find((r) => r.method === 'gradient-control' && !r.variant)!;
+  assert.equal(gc.seeds, 2);
+  assert.ok(Math.abs(gc.lfr_mean - 70) < 1e-9);
+  assert.ok(Math.abs(gc.lfr_std - Math.SQRT2 * 10) < 1e-9);
+  assert.equal(gc.lfr_before_mean, 90);
+  assert.equal(rows.find((r) => r.variant === 'only-on-conflict')!.seeds, 1);
+  const md = summaryMarkdown(rows);
+  const firstTable = md.split('\n\n')[1]!.split('\n').slice(2);
+  const order = firstTable.map((l) => l.split(' | ')[0]!.slice(2));
+  assert.deepEqual(order, ['clean', 'vanilla', 'gradient-control', 'gradient-control (only-on-conflict)']);
+  assert.match(md, /before retraining[\s\S]*\| vanilla \| 90\.0 \/ 80\.0 \|/);
+});
