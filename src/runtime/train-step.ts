@@ -12,7 +12,8 @@ import { add, div, maximum, mul, sqrt } from '../graph/ops/elementwise.js';
 import { sum } from '../graph/ops/reduce.js';
 import { CompiledFunction, FeedError } from './compiled.js';
 import { allocate } from '../graph/dtype.js';
-import { emitLoopModel, encodeModel, loopNames } from '../graph/emit.js';
+import { emitLoopModel, encodeModel, loopNames, neededNodes } from '../graph/emit.js';
+import { DropoutOp } from '../graph/ops/nn-ops.js';
 import type { HostTensor, SessionOptions } from './ort.js';
 import {
   applyUpdate,
@@ -341,6 +342,7 @@ export class TrainStep {
   }
 
   private seedSalt = 0;
+  private random: boolean | undefined;
 
   /**
    * Moves dropout to fresh seeds derived from `salt` (sessions are recompiled on next use). ONNX Runtime's
@@ -349,7 +351,9 @@ export class TrainStep {
    * process, then draws exactly the masks the uninterrupted run drew.
    */
   async reseed(salt: number): Promise<void> {
-    if (salt === this.seedSalt) return;
+    // A graph without random ops computes the same under any salt: keep its sessions.
+    this.random ??= neededNodes(Object.values(this.outputs)).some((n) => n.op === DropoutOp);
+    if (salt === this.seedSalt || !this.random) return;
     await this.release();
     this.seedSalt = salt;
   }
