@@ -296,7 +296,8 @@ export async function runAttack(a: AttackConfig): Promise<Record<string, unknown
     pet: pet.method,
     train_data: a.data,
     retrain_data: a.retrainData,
-    ...(a.onlyOnConflict && a.method !== 'clnorm-only' && /gradient-control|ilproj/.test(a.method)
+    // The option matters only where ILProj runs.
+    ...(a.onlyOnConflict && (a.method === 'gradient-control' || a.method === 'ilproj-only')
       ? { only_on_conflict: true }
       : {}),
     before_retraining: before,
