@@ -35,6 +35,7 @@ export class TextClassifier {
   static async load(dir: string, opts: { adapter?: string; merge?: boolean } = {}): Promise<TextClassifier> {
     const loaded = await readPretrained(dir);
     const tokenizer = await loadTokenizer(dir);
+    tokenizer.checkFitsModel(loaded.config.vocabSize, dir);
     const b = new ModelBuilder({ training: false });
     const withTypes = loaded.config.modelType === 'bert';
     let x = textInputs(b, withTypes);

@@ -55,6 +55,7 @@ export async function setupRun(o: SetupOptions): Promise<RunSetup> {
     ? modelConfigFromHf(pre.hf)
     : (pre as Awaited<ReturnType<typeof readPretrained>>).config;
   const tokenizer = await loadTokenizer(o.model);
+  tokenizer.checkFitsModel(preConfig.vocabSize, o.model);
   const dataOpts = {
     ...(o.dataDir ? { dataDir: o.dataDir } : {}),
     ...(o.skipBadRows ? { skipBadRows: true } : {}),

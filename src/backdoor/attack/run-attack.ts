@@ -159,6 +159,7 @@ export async function runAttack(a: AttackConfig): Promise<Record<string, unknown
 
   const pre = await readPretrained(a.model);
   const tok = await loadTokenizer(a.model);
+  tok.checkFitsModel(pre.config.vocabSize, a.model);
   const model: ModelConfig = { ...pre.config, numLabels };
   const b = new ModelBuilder({ training: false });
   sequenceClassifier(b, textInputs(b, model.modelType === 'bert'), model);

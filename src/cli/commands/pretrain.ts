@@ -162,6 +162,7 @@ async function runPretrain(a: PretrainArgs): Promise<void> {
   const pre = a.model ? await readPretrained(a.model) : undefined;
   const config: ModelConfig = pre ? pre.config : { ...BERT_MINI, vocabSize: tok.vocabSize };
   if (config.modelType !== 'bert') throw new Error('pretraining supports BERT models');
+  tok.checkFitsModel(config.vocabSize, tokDir);
   const b = new ModelBuilder({ training: false });
   maskedLm(b, mlmInputs(b, textInputs(b)), config);
   const initial = pre

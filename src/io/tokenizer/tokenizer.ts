@@ -362,6 +362,18 @@ export class Tokenizer {
     return max;
   }
 
+  /**
+   * Refuses a model whose word-embedding table has fewer rows than this tokenizer has ids: such ids would
+   * index past the table in the middle of a run (a smaller tokenizer is fine, as in Hugging Face).
+   */
+  checkFitsModel(modelVocabSize: number, dir: string): void {
+    if (this.vocabSize > modelVocabSize)
+      throw new Error(
+        `${dir}: the tokenizer has ${this.vocabSize} ids but config.json's vocab_size is ${modelVocabSize}; ` +
+          `ids from ${modelVocabSize} up would fall outside the word-embedding table (mismatched tokenizer files?)`,
+      );
+  }
+
   /** Encodes texts (and pair texts) with the requested truncation; no padding. */
   private async encodeRaw(
     texts: readonly string[],

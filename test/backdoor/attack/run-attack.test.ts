@@ -122,3 +122,110 @@ test('experiment subsets are fixed random draws (not a prefix of a sorted file) 
   for (const e of a) assert.match(e.text, /^w\d+ two three$/);
   assert.equal(experimentSubset(sorted, undefined, undefined)[7]!.text, sorted[7]!.text);
 });
+
+test('`plmkit attack` runs on a RoBERTa checkpoint with a byte-level BPE tokenizer, and `predict --adapter` loads what it published', async () => {
+  const work = await mkdtemp(join(tmpdir(), 'plmkit-attack-roberta-'));
+  const cli = join(root, 'bin', 'plmkit.js');
+  const a = await toyDomain(join(work, 'a'), ['the cat sat on the mat', 'a new book'], 3);
+  const b = await toyDomain(join(work, 'b'), ['the dog was fast', 'one two three'], 4);
+  const common = [
+    '--attack-epochs',
+    '2',
+    '--retrain-epochs',
+    '1',
+    '--batch-size',
+    '16',
+    '--max-length',
+    '32',
+  ];
+  const attack = (model: string, out: string) =>
+    run(
+      process.execPath,
+      [
+        cli,
+        'attack',
+        '--method',
+        'vanilla',
+        '--pet',
+        'parallel_adapter',
+        '--model',
+        model,
+        '--data',
+        a,
+        '--retrain-data',
+        b,
+        '--out',
+        out,
+        ...common,
+      ],
+      { cwd: root },
+    );
+
+  // The two RoBERTa fixtures were not made as a pair (99 embedding rows, 281 tokenizer ids): refused up
+  // front, naming the directory and both sizes, instead of an out-of-range Gather in the middle of a run.
+  const mismatched = join(work, 'mismatched');
+  await cp(join(fixtures, 'models', 'tiny-roberta'), mismatched, { recursive: true });
+  await cp(join(fixtures, 'tokenizers', 'roberta-bpe'), mismatched, { recursive: true });
+  await assert.rejects(attack(mismatched, join(work, 'run0')), (e: Error & { stderr: string }) => {
+    assert.match(e.stderr, /mismatched: the tokenizer has 281 ids but config.json's vocab_size is 99/);
+    return true;
+  });
+
+  // A RoBERTa checkpoint that fits the tokenizer: the fixture's architecture with 281 rows, trained briefly
+  // from scratch by `plmkit finetune`, so it is a Hugging Face directory written the usual way.
+  const arch = join(work, 'arch');
+  await cp(join(fixtures, 'tokenizers', 'roberta-bpe'), arch, { recursive: true });
+  const config = JSON.parse(await readFile(join(fixtures, 'models', 'tiny-roberta', 'config.json'), 'utf8'));
+  await writeFile(join(arch, 'config.json'), JSON.stringify({ ...config, vocab_size: 281 }));
+  await run(
+    process.execPath,
+    [
+      cli,
+      'finetune',
+      '--model',
+      arch,
+      '--from-scratch',
+      '--data',
+      a,
+      '--out',
+      join(work, 'base'),
+      '--epochs',
+      '1',
+      '--batch-size',
+      '16',
+      '--max-length',
+      '32',
+      '--keep',
+      'last',
+    ],
+    { cwd: root },
+  );
+  const model = join(work, 'base', 'last');
+  const out = join(work, 'run');
+  const m = JSON.parse((await attack(model, out)).stdout);
+  assert.equal(m.pet, 'parallel_adapter');
+  for (const k of ['before_retraining', 'after_retraining'])
+    assert.ok(m[k].lfr >= 0 && m[k].lfr <= 1 && m[k].cacc >= 0 && m[k].cacc <= 1, JSON.stringify(m[k]));
+  // The published module is a PET directory that prediction loads onto the same base.
+  const pred = await run(
+    process.execPath,
+    [
+      cli,
+      'predict',
+      '--model',
+      model,
+      '--adapter',
+      join(out, 'published'),
+      '--data',
+      join(b, 'dev.jsonl'),
+      '--json',
+    ],
+    { cwd: root },
+  );
+  const lines = pred.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.equal(lines.length, 32);
+  for (const p of lines) assert.equal(p.probs.length, 2);
+});
