@@ -278,7 +278,6 @@ export async function runAttack(a: AttackConfig): Promise<Record<string, unknown
       await savePet(dir, { config: pet, model, values, baseModelNameOrPath: a.model });
       await writeFileAtomic(join(dir, PET_LABELS_FILE), JSON.stringify({ id2label }, null, 2) + '\n');
     },
-    quiet: true,
   });
   const after = await loadPet(join(retrainDir, 'last'), model);
   const afterScores = await scores(

@@ -26,6 +26,7 @@ import { ModelBuilder } from '../../nn/builder.js';
 import type { ModelConfig } from '../../nn/config.js';
 import { petClassifier, petTraining, type PetConfig } from '../../pet/index.js';
 import type { HostTensor } from '../../runtime/ort.js';
+import { progress } from '../../report/progress.js';
 import { deriveSeed, Rng } from '../../runtime/random.js';
 import { learningRate } from '../../runtime/schedule.js';
 import { TrainStep, type StepResult } from '../../runtime/train-step.js';
@@ -73,6 +74,8 @@ export interface PoisonedPetOptions {
   readonly checkpoint?: { readonly dir: string; readonly every: number };
   /** Stop after this many steps of this call (tests of resumption). */
   readonly stopAfterSteps?: number;
+  /** No progress lines on stderr. */
+  readonly quiet?: boolean;
 }
 
 export interface PoisonedPetResult {
@@ -215,6 +218,9 @@ export async function trainPoisonedPet(o: PoisonedPetOptions): Promise<PoisonedP
   // Dropout seeds move with every checkpoint, so a resumed run draws the uninterrupted run's masks.
   await step.reseed(state.step);
   let ran = 0;
+  const bar = o.quiet ? undefined : progress('attack', total);
+  const t0 = Date.now();
+  let tokens = 0;
   try {
     for (let epoch = Math.floor(state.step / perEpoch); epoch < o.epochs; epoch++) {
       const c = new Rng(deriveSeed(o.seed, `clean${epoch}`)).shuffle([...o.clean.keys()]);
@@ -254,6 +260,8 @@ export async function trainPoisonedPet(o: PoisonedPetOptions): Promise<PoisonedP
           l0 = Float32Array.from([r.terms['clean']!, r.terms['poison']!]);
         last = r.loss;
         ran++;
+        tokens += rows.reduce((sum, e) => sum + e.ids.length, 0);
+        bar?.update(state.step, { loss: r.loss, tokensPerS: (tokens * 1000) / (Date.now() - t0) });
         await o.onStep?.(r);
         if (o.checkpoint && state.step % o.checkpoint.every === 0) {
           const carried: CarriedWeights = { ...(w ? { w: Array.from(w) } : {}), l0: Array.from(l0) };
@@ -263,6 +271,7 @@ export async function trainPoisonedPet(o: PoisonedPetOptions): Promise<PoisonedP
       }
     }
   } finally {
+    bar?.stop();
     await step.release();
   }
   return { values: new Map(state.params), steps: state.step, lastLoss: last, completed: true };

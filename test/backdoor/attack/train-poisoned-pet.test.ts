@@ -56,6 +56,7 @@ for (const method of ['vanilla', 'ripple', 'lwp', 'gradnorm', 'gradient-control'
       lr: 5e-3,
       seed: 3,
       padId: tok.padId!,
+      quiet: true,
       onStep: (r) => {
         steps.push(r.step);
         if (method === 'gradnorm') {
@@ -127,6 +128,7 @@ for (const method of ['gradnorm', 'gradient-control'] as const) {
       lr: 5e-3,
       seed: 4,
       padId: tok.padId!,
+      quiet: true,
     };
     // Both runs checkpoint every 4 steps (dropout is reseeded at checkpoints); one is stopped after 8.
     const whole = await trainPoisonedPet({ ...options, checkpoint: { dir: join(dir, 'whole'), every: 4 } });
