@@ -55,6 +55,10 @@ const b = require("./results/finetune/sst2-bert-mini-pretrained.json").best;
 const f = (x) => (x * 100).toFixed(2);
 process.stdout.write(`\n## Fine-tuned on sst2, same budget\n\n| initialisation | dev accuracy | dev macro-F1 |\n| --- | ---: | ---: |\n| random (baseline) | ${f(a.accuracy)} | ${f(a.macroF1)} |\n| this model | ${f(b.accuracy)} | ${f(b.macroF1)} |\n\nBudget: 2 epochs, batch 32, lr 1e-4, max length 64, seed 42 (\`plmkit finetune ... --data sst2\`, with and without \`--from-scratch\`).\n`);
 ' > /tmp/comparison.md
-node bin/plmkit.js pretrain-card --run "${runs[@]}" --corpus "$corpus" --model "$model" --extra /tmp/comparison.md \
+# Facts about how the runs went that the logs do not show (resumes, abandoned attempts) follow the table.
+extra=/tmp/card-extra.md
+cat /tmp/comparison.md > "$extra"
+if test -f results/pretrain/card-notes.md; then cat results/pretrain/card-notes.md >> "$extra"; fi
+node bin/plmkit.js pretrain-card --run "${runs[@]}" --corpus "$corpus" --model "$model" --extra "$extra" \
   --command "$corpus_command" "${stage_commands[@]:0:${#runs[@]}}" "$ft"
 cat /tmp/comparison.md
