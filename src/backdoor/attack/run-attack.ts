@@ -193,7 +193,7 @@ export async function runAttack(a: AttackConfig): Promise<Record<string, unknown
     const poisonedRows =
       a.method === 'clean' ? [] : poisoner.poisonedTrainSplit(train).filter((e) => e.poisonLabel === 1);
     const chosen = new Set(poisoner.selectPoisoned(train));
-    const cleanRows = a.method === 'clean' ? train : train.filter((_, i) => !chosen.has(i));
+    const cleanRows = train.filter((_, i) => !chosen.has(i));
     const enc = (xs: readonly Example[]) => encodeExamples(tok, xs, a.maxLength);
     const method =
       a.method === 'clean'
@@ -206,8 +206,9 @@ export async function runAttack(a: AttackConfig): Promise<Record<string, unknown
       base,
       pet,
       clean: await enc(cleanRows),
-      // The clean baseline pairs clean batches with clean batches.
-      poisoned: await enc(a.method === 'clean' ? train : poisonedRows),
+      // The clean baseline takes the rows the others poison as they are, so that every row takes the same
+      // steps: the only difference from vanilla is the poisoning.
+      poisoned: await enc(a.method === 'clean' ? train.filter((_, i) => chosen.has(i)) : poisonedRows),
       method,
       gradientControl: {
         clnorm: { enabled: a.method !== 'ilproj-only' },

@@ -138,14 +138,14 @@ test('`plmkit attack` runs on a RoBERTa checkpoint with a byte-level BPE tokeniz
     '--max-length',
     '32',
   ];
-  const attack = (model: string, out: string) =>
+  const attack = (model: string, out: string, method = 'vanilla') =>
     run(
       process.execPath,
       [
         cli,
         'attack',
         '--method',
-        'vanilla',
+        method,
         '--pet',
         'parallel_adapter',
         '--model',
@@ -204,6 +204,13 @@ test('`plmkit attack` runs on a RoBERTa checkpoint with a byte-level BPE tokeniz
   const out = join(work, 'run');
   const m = JSON.parse((await attack(model, out)).stdout);
   assert.equal(m.pet, 'parallel_adapter');
+  // The clean baseline trains on the same rows for the same steps, unpoisoned.
+  await attack(model, join(work, 'clean'), 'clean');
+  const steps = async (dir: string) =>
+    (await readFile(join(dir, 'attack-log.jsonl'), 'utf8'))
+      .split('\n')
+      .filter((l) => l.includes('attack_step')).length;
+  assert.equal(await steps(join(work, 'clean')), await steps(out));
   for (const k of ['before_retraining', 'after_retraining'])
     assert.ok(m[k].lfr >= 0 && m[k].lfr <= 1 && m[k].cacc >= 0 && m[k].cacc <= 1, JSON.stringify(m[k]));
   // The published module is a PET directory that prediction loads onto the same base.
