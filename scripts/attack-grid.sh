@@ -5,15 +5,16 @@
 #   bash scripts/attack-grid.sh PART [PART ...]     PART: main | ablation | spam
 #   JOBS=2 (runs in parallel, one thread each)       SEEDS="0 1 2"
 # Deviations from the paper's protocol, forced by compute (written next to the results too): a fixed
-# random subset of 2,000 training examples per phase, 3 attacker epochs and 2 user epochs instead of 10
-# and 5, lr 2e-3 (adapters; the paper's 2e-5 learns nothing in so few steps), texts cut to their first 48
-# words and 64 tokens, LFR/CACC on a fixed random 500 test examples.
+# random subset of 6,000 training examples per phase, 3 attacker epochs and 2 user epochs instead of 10
+# and 5, lr 1e-3 (adapters; the paper's 2e-5 learns nothing in so few steps), texts cut to their first 48
+# words and 64 tokens, LFR/CACC on a fixed random 500 test examples. About 7-10 minutes per run on one
+# core (results/attack/pilot/README.md, "Budget check").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS=${JOBS:-2}
 SEEDS=${SEEDS:-0 1 2}
 # The budget of every run; set COMMON to change it (the command lists record what ran).
-COMMON=${COMMON:-"--limit-train 2000 --limit-eval 500 --attack-epochs 3 --retrain-epochs 2 --batch-size 32 --lr 2e-3 --max-length 64 --max-words 48"}
+COMMON=${COMMON:-"--limit-train 6000 --limit-eval 500 --attack-epochs 3 --retrain-epochs 2 --batch-size 32 --lr 1e-3 --max-length 64 --max-words 48"}
 METHODS="clean vanilla ripple lwp gradnorm gradient-control"
 mkdir -p runs/attack
 echo '{"poisonOptions": {"numTriggers": 10}}' > runs/attack/spam.json

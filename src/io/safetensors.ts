@@ -13,10 +13,10 @@
 //
 // Nothing here executes anything: pickle checkpoints (.bin/.pt/...) are refused.
 
-import { constants as fsConstants } from 'node:fs';
-import { access, open, readdir, readFile, unlink } from 'node:fs/promises';
+import { open, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
+import { pathExists } from './path-exists.js';
 
 export type Dtype =
   'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U64' | 'U32' | 'U16' | 'U8' | 'BOOL';
@@ -717,14 +717,6 @@ export interface SafetensorsDir extends SafetensorsFile {
   indexMetadata?: Record<string, unknown>;
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path, fsConstants.F_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function isPlainFileName(name: string): boolean {
   return name.length > 0 && name !== '.' && name !== '..' && !/[/\\]/.test(name) && !name.includes('\0');
@@ -737,7 +729,7 @@ function isPlainFileName(name: string): boolean {
  */
 export async function readSafetensorsDir(dir: string): Promise<SafetensorsDir> {
   const indexPath = join(dir, INDEX_FILE_NAME);
-  if (await exists(indexPath)) {
+  if (await pathExists(indexPath)) {
     let index: unknown;
     try {
       index = JSON.parse(await readFile(indexPath, 'utf8'));
@@ -763,7 +755,7 @@ export async function readSafetensorsDir(dir: string): Promise<SafetensorsDir> {
       names.push(name);
     }
     for (const file of byFile.keys())
-      if (!(await exists(join(dir, file))))
+      if (!(await pathExists(join(dir, file))))
         throw new SafetensorsError(
           indexPath,
           `shard ${JSON.stringify(file)} (holding e.g. ${JSON.stringify(byFile.get(file)![0])}) is missing from ${dir}`,
@@ -790,7 +782,7 @@ export async function readSafetensorsDir(dir: string): Promise<SafetensorsDir> {
     return out;
   }
   const single = join(dir, SINGLE_FILE_NAME);
-  if (await exists(single)) {
+  if (await pathExists(single)) {
     const f = await readSafetensors(single);
     return { ...f, files: [SINGLE_FILE_NAME] };
   }

@@ -6,7 +6,7 @@
 //   4. LFR and CACC after retraining                     -> OUT/metrics.json
 // Each finished stage is kept, so rerunning the same command after an interruption continues.
 
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { argmaxRows, finetune } from '../../classify/finetune.js';
@@ -27,6 +27,8 @@ import { JsonlLog } from '../../report/jsonl-log.js';
 import { cleanAccuracy, labelFlipRate } from '../metrics.js';
 import { makePoisoner } from '../poison/index.js';
 import { trainPoisonedPet } from './train-poisoned-pet.js';
+import { pathExists } from '../../io/path-exists.js';
+import { keepRunOptions } from '../../io/run-record.js';
 
 export const ATTACK_METHODS = [
   'clean',
@@ -71,13 +73,6 @@ interface Scores {
   readonly cacc: number;
   readonly poisonedCount: number;
   readonly cleanCount: number;
-}
-
-async function exists(p: string): Promise<boolean> {
-  return stat(p).then(
-    () => true,
-    () => false,
-  );
 }
 
 /**
@@ -145,9 +140,9 @@ async function scores(
 
 export async function runAttack(a: AttackConfig): Promise<Record<string, unknown>> {
   await mkdir(a.out, { recursive: true });
-  await writeFileAtomic(join(a.out, 'config.json'), JSON.stringify(a, null, 2) + '\n');
+  await keepRunOptions(join(a.out, 'config.json'), a, { model: a.model });
   const metricsFile = join(a.out, 'metrics.json');
-  if (await exists(metricsFile)) return JSON.parse(await readFile(metricsFile, 'utf8'));
+  if (await pathExists(metricsFile)) return JSON.parse(await readFile(metricsFile, 'utf8'));
 
   const pet = parsePetConfig(typeof a.pet === 'string' ? { method: a.pet } : a.pet, 'pet');
   const dataOpts = a.dataDir ? { dataDir: a.dataDir } : {};
@@ -189,7 +184,7 @@ export async function runAttack(a: AttackConfig): Promise<Record<string, unknown
   // 1. The attacker (the "clean" row trains the same module on clean data only, as the paper's baseline).
   const publishedDir = join(a.out, 'published');
   const log = new JsonlLog(join(a.out, 'attack-log.jsonl'));
-  if (!(await exists(join(publishedDir, 'adapter_config.json')))) {
+  if (!(await pathExists(join(publishedDir, 'adapter_config.json')))) {
     const poisonedRows =
       a.method === 'clean' ? [] : poisoner.poisonedTrainSplit(train).filter((e) => e.poisonLabel === 1);
     const chosen = new Set(poisoner.selectPoisoned(train));

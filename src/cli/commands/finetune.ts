@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { finetune } from '../../classify/finetune.js';
 import { setupRun } from '../../classify/setup.js';
-import { writeFileAtomic } from '../../io/atomic-file.js';
+import { keepRunOptions } from '../../io/run-record.js';
 import { DEFAULT_MODEL } from '../default-model.js';
 import { parseOptions } from '../options.js';
 import { parsePetConfig, PET_METHOD_NAMES } from '../../pet/index.js';
@@ -107,7 +107,8 @@ export async function runFinetune(a: FinetuneArgs): Promise<void> {
     ...(a.limitTrain ? { limitTrain: a.limitTrain } : {}),
   });
   await mkdir(a.out, { recursive: true });
-  await writeFileAtomic(join(a.out, 'run.json'), [Buffer.from(JSON.stringify(a, null, 2) + '\n')]);
+  // A resumed run must be given the same options (and the same weights, unless from scratch).
+  await keepRunOptions(join(a.out, 'run.json'), a, a.fromScratch ? {} : { model: a.model });
   process.stderr.write(
     `finetune: ${setup.train.length} train / ${setup.dev.length} eval examples, labels ${setup.labelNames.join(', ')}, ` +
       `${setup.initialised.length} parameter tensors freshly initialised\n`,

@@ -1,7 +1,7 @@
 // `plmkit pretrain-corpus` and `plmkit pretrain`: masked-language-model pretraining.
 
 import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { bindWeights, readPretrained, savePretrained } from '../../io/checkpoint.js';
@@ -14,6 +14,8 @@ import { isHeldOut, readCorpus, trainSplitDocuments } from '../../pretrain/corpu
 import { writeModelCard } from '../../pretrain/model-card.js';
 import { pretrain } from '../../pretrain/pretrain.js';
 import { writeTokenFile } from '../../pretrain/token-file.js';
+import { pathExists } from '../../io/path-exists.js';
+import { keepRunOptions } from '../../io/run-record.js';
 
 const num = (v: string) => Number(v);
 
@@ -30,13 +32,6 @@ const SOURCE_LICENCES: Record<string, string> = {
   sst2: 'SST/GLUE: freely distributed for research, no licence stated',
   'sst2-sentence': 'MIT-licensed repository (thunlp/StyleAttack)',
 };
-
-async function exists(p: string): Promise<boolean> {
-  return stat(p).then(
-    () => true,
-    () => false,
-  );
-}
 
 export function registerPretrain(program: Command): void {
   program
@@ -173,17 +168,21 @@ async function runPretrain(a: PretrainArgs): Promise<void> {
   await mkdir(join(a.out, 'tokens'), { recursive: true });
   const trainTokens = join(a.out, 'tokens', 'train.u32');
   const heldoutTokens = a.heldout ? join(a.out, 'tokens', 'heldout.u32') : undefined;
-  if (!(await exists(trainTokens))) {
+  if (!(await pathExists(trainTokens))) {
     process.stderr.write(`tokenizing ${a.corpus} ...\n`);
     const s = await writeTokenFile(trainTokens, readCorpus(a.corpus), tok, sepId);
     await writeFile(join(a.out, 'tokens', 'train.json'), JSON.stringify(s) + '\n');
     process.stderr.write(`${s.documents} documents, ${s.tokens} tokens\n`);
   }
-  if (heldoutTokens && !(await exists(heldoutTokens))) {
+  if (heldoutTokens && !(await pathExists(heldoutTokens))) {
     const s = await writeTokenFile(heldoutTokens, readCorpus(a.heldout!), tok, sepId);
     await writeFile(join(a.out, 'tokens', 'heldout.json'), JSON.stringify(s) + '\n');
   }
-  await writeFile(join(a.out, 'run.json'), JSON.stringify(a, null, 2) + '\n');
+  // A resumed run must be given the same options and weights; how often it evaluates may change.
+  await keepRunOptions(join(a.out, 'run.json'), a, {
+    free: ['evalEvery', 'evalBlocks'],
+    ...(a.model ? { model: a.model } : {}),
+  });
   const specialIds = new Set(tok.specialIds);
   // Short budgets underfit, where dropout only slows learning (Geiping and Goldstein 2023, "Cramming"):
   // --dropout 0 turns it off for pretraining while the exported config keeps the fine-tuning value.
