@@ -21,7 +21,7 @@ echo '{"poisonOptions": {"numTriggers": 10}}' > runs/attack/spam.json
 
 emit() { # pet pair(a:b) methods [extra flags]
   local pet=$1 a=${2%%:*} b=${2##*:} methods=$3 extra=${4:-}
-  local tag=${extra:+-only-on-conflict}
+  local tag=${extra// /-}; tag=${tag//--/-} # "--clnorm-alpha 4e-3" -> "-clnorm-alpha-4e-3"
   local cfg=""
   case $a in enron | lingspam) cfg="--config runs/attack/spam.json" ;; esac
   for seed in $SEEDS; do
@@ -43,6 +43,9 @@ for part in "$@"; do
         for pair in sst2:imdb imdb:sst2; do
           emit adapter $pair "ilproj-only clnorm-only"
           emit adapter $pair gradient-control --only-on-conflict
+          # CLNorm's alpha scaled by the paper's steps over ours (about 21,000 / 560): with 1e-4 its scales
+          # hardly move in a run this short.
+          emit adapter $pair gradient-control "--clnorm-alpha 4e-3"
         done ;;
       spam)
         for pet in adapter parallel_adapter; do

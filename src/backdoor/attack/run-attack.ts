@@ -65,6 +65,8 @@ export const AttackConfig = z.strictObject({
   limitEval: z.number().int().positive().optional(),
   maxWords: z.number().int().positive().optional(),
   onlyOnConflict: z.boolean().default(false),
+  /** CLNorm's learning rate for its per-layer scales (Gu et al.: 1e-4, for runs of thousands of steps). */
+  clnormAlpha: z.number().positive().default(1e-4),
 });
 export type AttackConfig = z.infer<typeof AttackConfig>;
 
@@ -206,7 +208,7 @@ export async function runAttack(a: AttackConfig): Promise<Record<string, unknown
       poisoned: await enc(a.method === 'clean' ? train.filter((_, i) => chosen.has(i)) : poisonedRows),
       method,
       gradientControl: {
-        clnorm: { enabled: a.method !== 'ilproj-only' },
+        clnorm: { enabled: a.method !== 'ilproj-only', alpha: a.clnormAlpha },
         ilproj: { enabled: a.method !== 'clnorm-only', onlyOnConflict: a.onlyOnConflict },
       },
       epochs: a.attackEpochs,
@@ -295,6 +297,10 @@ export async function runAttack(a: AttackConfig): Promise<Record<string, unknown
     // The option matters only where ILProj runs.
     ...(a.onlyOnConflict && (a.method === 'gradient-control' || a.method === 'ilproj-only')
       ? { only_on_conflict: true }
+      : {}),
+    // CLNorm's alpha, where CLNorm runs and it is not the paper's.
+    ...(a.clnormAlpha !== 1e-4 && (a.method === 'gradient-control' || a.method === 'clnorm-only')
+      ? { clnorm_alpha: a.clnormAlpha }
       : {}),
     before_retraining: before,
     after_retraining: afterScores,

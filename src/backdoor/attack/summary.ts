@@ -20,8 +20,8 @@ export interface SummaryRow {
   readonly lfr_before_mean: number;
   readonly cacc_before_mean: number;
   readonly seeds: number;
-  /** Set for gradient control with ILProj restricted to conflicting directions. */
-  readonly variant?: 'only-on-conflict';
+  /** Set for runs that change a method's option: "only-on-conflict" (ILProj), "clnorm-alpha X". */
+  readonly variant?: string;
 }
 
 interface RunMetrics {
@@ -30,8 +30,18 @@ interface RunMetrics {
   train_data: string;
   retrain_data: string;
   only_on_conflict?: boolean;
+  clnorm_alpha?: number;
   before_retraining: { lfr: number; cacc: number };
   after_retraining: { lfr: number; cacc: number };
+}
+
+/** The options a run changed from its method's defaults, as a row label suffix. */
+function variantOf(m: RunMetrics): string | undefined {
+  const parts = [
+    ...(m.only_on_conflict ? ['only-on-conflict'] : []),
+    ...(m.clnorm_alpha !== undefined ? [`clnorm-alpha ${m.clnorm_alpha}`] : []),
+  ];
+  return parts.length ? parts.join(', ') : undefined;
 }
 
 function meanStd(xs: readonly number[]): [number, number] {
@@ -45,7 +55,7 @@ export async function summarizeRuns(runDirs: readonly string[]): Promise<Summary
   const groups = new Map<string, RunMetrics[]>();
   for (const dir of runDirs) {
     const m = JSON.parse(await readFile(join(dir, 'metrics.json'), 'utf8')) as RunMetrics;
-    const key = [m.method, m.only_on_conflict ?? false, m.pet, m.train_data, m.retrain_data].join('\u0000');
+    const key = [m.method, variantOf(m) ?? '', m.pet, m.train_data, m.retrain_data].join('\u0000');
     groups.set(key, [...(groups.get(key) ?? []), m]);
   }
   return [...groups.values()].map((ms) => {
@@ -65,7 +75,7 @@ export async function summarizeRuns(runDirs: readonly string[]): Promise<Summary
       lfr_before_mean: mean(ms.map((x) => x.before_retraining.lfr)),
       cacc_before_mean: mean(ms.map((x) => x.before_retraining.cacc)),
       seeds: ms.length,
-      ...(m.only_on_conflict ? { variant: 'only-on-conflict' as const } : {}),
+      ...(variantOf(m) ? { variant: variantOf(m)! } : {}),
     };
   });
 }

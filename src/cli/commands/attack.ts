@@ -50,6 +50,7 @@ export function registerAttack(program: Command): void {
       num,
     )
     .option('--only-on-conflict', 'ILProj projects only where clean and poisoned gradients conflict')
+    .option('--clnorm-alpha <x>', "CLNorm's learning rate for its per-layer scales (default 1e-4)", num)
     .action(async (flags: Record<string, unknown>) => {
       const { pet, ...rest } = flags;
       const petValue = typeof pet === 'string' && pet.trim().startsWith('{') ? JSON.parse(pet) : pet;

@@ -1,5 +1,5 @@
 // Attack result tables: runs differing only by seed are pooled (mean and sample standard deviation),
-// ILProj's only-on-conflict variant is its own row, and rows come in the paper's order.
+// variants (ILProj only on conflict, another CLNorm alpha) are rows of their own, and rows come in the paper's order.
 
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
@@ -28,6 +28,8 @@ test('seeds are pooled, variants kept apart, rows in the paper order with a befo
   const root = await mkdtemp(join(tmpdir(), 'plmkit-summary-'));
   const dirs = [
     await run(root, 'gc-ooc', 'gradient-control', 0.7, { only_on_conflict: true }),
+    await run(root, 'gc-alpha0', 'gradient-control', 0.65, { clnorm_alpha: 0.003 }),
+    await run(root, 'gc-alpha1', 'gradient-control', 0.75, { clnorm_alpha: 0.003 }),
     await run(root, 'gc0', 'gradient-control', 0.6),
     await run(root, 'gc1', 'gradient-control', 0.8),
     await run(root, 'v0', 'vanilla', 0.5),
@@ -40,9 +42,14 @@ test('seeds are pooled, variants kept apart, rows in the paper order with a befo
   assert.ok(Math.abs(gc.lfr_std - Math.SQRT2 * 10) < 1e-9);
   assert.equal(gc.lfr_before_mean, 90);
   assert.equal(rows.find((r) => r.variant === 'only-on-conflict')!.seeds, 1);
+  assert.equal(rows.find((r) => r.variant === 'clnorm-alpha 0.003')!.seeds, 2);
   const md = summaryMarkdown(rows);
   const firstTable = md.split('\n\n')[1]!.split('\n').slice(2);
   const order = firstTable.map((l) => l.split(' | ')[0]!.slice(2));
-  assert.deepEqual(order, ['clean', 'vanilla', 'gradient-control', 'gradient-control (only-on-conflict)']);
+  assert.deepEqual(order.slice(0, 3), ['clean', 'vanilla', 'gradient-control']);
+  assert.deepEqual(order.slice(3).sort(), [
+    'gradient-control (clnorm-alpha 0.003)',
+    'gradient-control (only-on-conflict)',
+  ]);
   assert.match(md, /before retraining[\s\S]*\| vanilla \| 90\.0 \/ 80\.0 \|/);
 });
