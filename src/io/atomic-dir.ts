@@ -4,7 +4,6 @@
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { pathExists } from './path-exists.js';
 
-
 /** Runs `write(tmpDir)` and then makes tmpDir appear at `dir`, replacing any previous content. */
 export async function replaceDir(dir: string, write: (tmp: string) => Promise<void>): Promise<void> {
   const tmp = `${dir}.tmp-${process.pid}`;

@@ -717,7 +717,6 @@ export interface SafetensorsDir extends SafetensorsFile {
   indexMetadata?: Record<string, unknown>;
 }
 
-
 function isPlainFileName(name: string): boolean {
   return name.length > 0 && name !== '.' && name !== '..' && !/[/\\]/.test(name) && !name.includes('\0');
 }

@@ -164,8 +164,13 @@ async function runPretrain(a: PretrainArgs): Promise<void> {
     ? bindWeights(b, pre, a.seed, (n) => n.startsWith('cls.predictions.')).values
     : b.initialValues(a.seed);
 
-  // Tokenize once into token files in the run directory.
   await mkdir(join(a.out, 'tokens'), { recursive: true });
+  // A resumed run must be given the same options and weights; how often it evaluates may change.
+  await keepRunOptions(join(a.out, 'run.json'), a, {
+    free: ['evalEvery', 'evalBlocks'],
+    ...(a.model ? { model: a.model } : {}),
+  });
+  // Tokenize once into token files in the run directory.
   const trainTokens = join(a.out, 'tokens', 'train.u32');
   const heldoutTokens = a.heldout ? join(a.out, 'tokens', 'heldout.u32') : undefined;
   if (!(await pathExists(trainTokens))) {
@@ -178,11 +183,6 @@ async function runPretrain(a: PretrainArgs): Promise<void> {
     const s = await writeTokenFile(heldoutTokens, readCorpus(a.heldout!), tok, sepId);
     await writeFile(join(a.out, 'tokens', 'heldout.json'), JSON.stringify(s) + '\n');
   }
-  // A resumed run must be given the same options and weights; how often it evaluates may change.
-  await keepRunOptions(join(a.out, 'run.json'), a, {
-    free: ['evalEvery', 'evalBlocks'],
-    ...(a.model ? { model: a.model } : {}),
-  });
   const specialIds = new Set(tok.specialIds);
   // Short budgets underfit, where dropout only slows learning (Geiping and Goldstein 2023, "Cramming"):
   // --dropout 0 turns it off for pretraining while the exported config keeps the fine-tuning value.
