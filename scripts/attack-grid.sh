@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The attack experiments of results/attack (Gu et al. 2023 protocol, scaled to a 2-core machine), then
-# their summary. Every run is one `plmkit attack` command, printed to runs/attack/commands-PART.txt;
+# their summary and figures. Every run is one `plmkit attack` command, printed to runs/attack/commands-PART.txt;
 # runs already finished are skipped (each run directory resumes), so rerunning continues a grid.
 #   bash scripts/attack-grid.sh PART [PART ...]     PART: main | ablation | spam
 #   JOBS=2 (runs in parallel, one thread each)       SEEDS="0 1 2"
@@ -63,3 +63,11 @@ done
 runs=$(find runs/attack -path '*/seed*/metrics.json' -not -path '*/retrain/*' -printf '%h\n' | sort)
 node bin/plmkit.js attack-summary --runs $runs --out results/attack
 cp runs/attack/commands-*.txt results/attack/
+# The paper's pilot figures (per-layer gradient magnitudes, clean/poisoned cosine) from the first seed of
+# gradient control on each sentiment pair.
+for run in runs/attack/adapter/{sst2-imdb,imdb-sst2}/gradient-control/seed0; do
+  if test -f "$run/metrics.json"; then
+    name=${run#runs/attack/}
+    node bin/plmkit.js attack-figures --run "$run" --out "results/attack/figures/${name//\//-}"
+  fi
+done
