@@ -3,6 +3,7 @@
 # their summary and figures. Every run is one `plmkit attack` command, printed to runs/attack/commands-PART.txt;
 # runs already finished are skipped (each run directory resumes), so rerunning continues a grid.
 #   bash scripts/attack-grid.sh PART [PART ...]     PART: main | ablation | spam
+#   bash scripts/attack-grid.sh status              finished runs of each part started so far
 #   JOBS=2 (runs in parallel, one thread each)       SEEDS="0 1 2"
 # Deviations from the paper's protocol, forced by compute (written next to the results too): a fixed
 # random subset of 6,000 training examples per phase, 3 attacker epochs and 2 user epochs instead of 10
@@ -16,6 +17,19 @@ SEEDS=${SEEDS:-0 1 2}
 # The budget of every run; set COMMON to change it (the command lists record what ran).
 COMMON=${COMMON:-"--limit-train 6000 --limit-eval 500 --attack-epochs 3 --retrain-epochs 2 --batch-size 32 --lr 1e-3 --max-length 64 --max-words 48"}
 METHODS="clean vanilla ripple lwp gradnorm gradient-control"
+if [[ ${1:-} == status ]]; then
+  for list in runs/attack/commands-*.txt; do
+    [[ -f $list ]] || { echo "no part started yet"; break; }
+    finished=0
+    while read -r line; do
+      if [[ -f "${line##* --out }/metrics.json" ]]; then finished=$((finished + 1)); fi
+    done < "$list"
+    part=${list##*/commands-}
+    echo "${part%.txt}: $finished of $(wc -l < "$list") runs finished"
+  done
+  exit 0
+fi
+
 mkdir -p runs/attack
 echo '{"poisonOptions": {"numTriggers": 10}}' > runs/attack/spam.json
 
