@@ -5,7 +5,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { lineChartSvg } from '../../report/line-chart.js';
+import { groupCell, gradientStatistics, readLayerSteps, type RunStatistics } from './gradient-statistics.js';
 import { ATTACK_METHODS } from './run-attack.js';
+
+/** Methods whose attacker runs log per-layer gradient statistics. */
+const GRADIENT_CONTROL_METHODS = new Set(['gradient-control', 'ilproj-only', 'clnorm-only']);
 
 export interface SummaryRow {
   readonly method: string;
@@ -50,15 +54,28 @@ function meanStd(xs: readonly number[]): [number, number] {
   return [m, Math.sqrt(v)];
 }
 
-/** Rows over run directories (each with metrics.json); runs that differ only by seed are pooled. */
-export async function summarizeRuns(runDirs: readonly string[]): Promise<SummaryRow[]> {
-  const groups = new Map<string, RunMetrics[]>();
+interface RunGroup {
+  readonly dirs: string[];
+  readonly metrics: RunMetrics[];
+}
+
+/** Run directories (each with metrics.json) grouped by what they ran, so that groups differ by seed only. */
+async function groupRuns(runDirs: readonly string[]): Promise<RunGroup[]> {
+  const groups = new Map<string, RunGroup>();
   for (const dir of runDirs) {
     const m = JSON.parse(await readFile(join(dir, 'metrics.json'), 'utf8')) as RunMetrics;
     const key = [m.method, variantOf(m) ?? '', m.pet, m.train_data, m.retrain_data].join('\u0000');
-    groups.set(key, [...(groups.get(key) ?? []), m]);
+    const g = groups.get(key) ?? { dirs: [], metrics: [] };
+    g.dirs.push(dir);
+    g.metrics.push(m);
+    groups.set(key, g);
   }
-  return [...groups.values()].map((ms) => {
+  return [...groups.values()];
+}
+
+/** Rows over run directories (each with metrics.json); runs that differ only by seed are pooled. */
+export async function summarizeRuns(runDirs: readonly string[]): Promise<SummaryRow[]> {
+  return (await groupRuns(runDirs)).map(({ metrics: ms }) => {
     const [lm, ls] = meanStd(ms.map((m) => m.after_retraining.lfr * 100));
     const [cm, cs] = meanStd(ms.map((m) => m.after_retraining.cacc * 100));
     const mean = (xs: number[]) => (xs.reduce((a, b) => a + b, 0) / xs.length) * 100;
@@ -78,6 +95,50 @@ export async function summarizeRuns(runDirs: readonly string[]): Promise<Summary
       ...(variantOf(m) ? { variant: variantOf(m)! } : {}),
     };
   });
+}
+
+export interface StatisticsRow extends RunStatistics {
+  readonly method: string;
+  readonly variant?: string;
+  readonly pet: string;
+  readonly train_data: string;
+  readonly retrain_data: string;
+}
+
+/** The attacker's per-layer gradient statistics of every gradient-control group (ablations included). */
+export async function summarizeGradients(runDirs: readonly string[]): Promise<StatisticsRow[]> {
+  const rows: StatisticsRow[] = [];
+  for (const { dirs, metrics } of await groupRuns(runDirs)) {
+    const m = metrics[0]!;
+    if (!GRADIENT_CONTROL_METHODS.has(m.method)) continue;
+    rows.push({
+      method: m.method,
+      ...(variantOf(m) ? { variant: variantOf(m)! } : {}),
+      pet: m.pet,
+      train_data: m.train_data,
+      retrain_data: m.retrain_data,
+      ...(await gradientStatistics(dirs)),
+    });
+  }
+  return rows;
+}
+
+/** The statistics as a Markdown table: one row per group of runs, one column per layer group. */
+export function gradientsMarkdown(rows: readonly StatisticsRow[]): string {
+  if (rows.length === 0) return '';
+  const names = rows[0]!.groups.map((g) => g.group);
+  const label = (r: StatisticsRow) =>
+    `${r.method}${r.variant ? ` (${r.variant})` : ''}, ${r.pet} ${r.train_data}->${r.retrain_data}`;
+  return [
+    "The attacker's gradients, per layer (each layer's PET parameters, then the output layer), pooled over",
+    'seeds and steps: share of steps where the clean and poisoned gradients conflict (cosine < 0) / median',
+    'cosine / median ratio of the poisoned to the clean gradient norm (before CLNorm) [/ CLNorm scale w at',
+    'the last step, mean over seeds]:',
+    '',
+    `| runs | ${names.join(' | ')} |`,
+    `| --- | ${names.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${label(r)} (${r.runs} runs) | ${r.groups.map(groupCell).join(' | ')} |`),
+  ].join('\n');
 }
 
 export function summaryMarkdown(rows: readonly SummaryRow[]): string {
@@ -113,22 +174,13 @@ export function summaryMarkdown(rows: readonly SummaryRow[]): string {
 
 /** SVG line charts of a gradient-control run's per-layer statistics over training steps. */
 export async function pilotFigures(runDir: string): Promise<{ magnitudes: string; cosine: string }> {
-  const logged = (await readFile(join(runDir, 'attack-log.jsonl'), 'utf8'))
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
-    .filter((e) => e['event'] === 'attack_step' && Array.isArray(e['clean_norm']));
-  // A resumed run logs the steps after its checkpoint twice: the last record of each step is kept.
-  const byStep = new Map(logged.map((e) => [e['step'] as number, e]));
-  const steps = [...byStep.values()].sort((a, b) => (a['step'] as number) - (b['step'] as number));
-  if (steps.length === 0)
-    throw new Error(`${runDir}/attack-log.jsonl has no per-layer statistics (a gradient-control run)`);
-  const groups = (steps[0]!['clean_norm'] as number[]).length;
+  const steps = await readLayerSteps(runDir);
+  const groups = steps[0]!.clean_norm.length;
   const name = (g: number) => (g === groups - 1 ? 'output layer' : `layer ${g}`);
   const series = (key: string, label: string) =>
     Array.from({ length: groups }, (_, g) => ({
       name: `${label} ${name(g)}`,
-      points: steps.map((e) => ({ x: e['step'] as number, y: (e[key] as number[])[g]! })),
+      points: steps.map((e) => ({ x: e.step, y: (e[key] as number[])[g]! })),
     }));
   const magnitudes = await lineChartSvg(
     [...series('clean_norm', 'clean'), ...series('poison_norm', 'poisoned')],

@@ -6,7 +6,13 @@ import type { Command } from 'commander';
 import { AttackConfig, ATTACK_METHODS, runAttack } from '../../backdoor/attack/run-attack.js';
 import { DEFAULT_MODEL } from '../default-model.js';
 import { parseOptions } from '../options.js';
-import { pilotFigures, summarizeRuns, summaryMarkdown } from '../../backdoor/attack/summary.js';
+import {
+  gradientsMarkdown,
+  pilotFigures,
+  summarizeGradients,
+  summarizeRuns,
+  summaryMarkdown,
+} from '../../backdoor/attack/summary.js';
 import { writeFileAtomic } from '../../io/atomic-file.js';
 
 const num = (v: string) => Number(v);
@@ -67,16 +73,23 @@ export function registerAttack(program: Command): void {
   program
     .command('attack-summary')
     .description(
-      'pool attack runs over seeds: OUT/summary.json (rows of LFR/CACC mean and std) and OUT/summary.md',
+      'pool attack runs over seeds: OUT/summary.json (rows of LFR/CACC mean and std), OUT/summary.md, and ' +
+        "OUT/gradient-statistics.json (the attacker's per-layer gradients in gradient-control runs)",
     )
     .requiredOption('--runs <dirs...>', 'attack run directories')
     .requiredOption('--out <dir>', 'output directory')
     .action(async (o: { runs: string[]; out: string }) => {
       const rows = await summarizeRuns(o.runs);
+      const gradients = await summarizeGradients(o.runs);
+      const md = [summaryMarkdown(rows), gradientsMarkdown(gradients)].filter((x) => x).join('\n\n') + '\n';
       await mkdir(o.out, { recursive: true });
       await writeFileAtomic(join(o.out, 'summary.json'), JSON.stringify(rows, null, 2) + '\n');
-      await writeFileAtomic(join(o.out, 'summary.md'), summaryMarkdown(rows) + '\n');
-      process.stdout.write(summaryMarkdown(rows) + '\n');
+      await writeFileAtomic(
+        join(o.out, 'gradient-statistics.json'),
+        JSON.stringify(gradients, null, 2) + '\n',
+      );
+      await writeFileAtomic(join(o.out, 'summary.md'), md);
+      process.stdout.write(md);
     });
 
   program
