@@ -58,6 +58,11 @@ process.stdout.write(`\n## Fine-tuned on sst2, same budget\n\n| initialisation |
 # Facts about how the runs went that the logs do not show (resumes, abandoned attempts) follow the table.
 extra=/tmp/card-extra.md
 cat /tmp/comparison.md > "$extra"
+# The same comparison over several seeds (scripts/sst2-pretraining-gain.sh), when it has been run.
+if test -f results/finetune/sst2-pretraining-gain.md; then
+  printf '\nOver several seeds (`bash scripts/sst2-pretraining-gain.sh`; the runs above are seed 42):\n\n' >> "$extra"
+  cat results/finetune/sst2-pretraining-gain.md >> "$extra"
+fi
 if test -f results/pretrain/card-notes.md; then cat results/pretrain/card-notes.md >> "$extra"; fi
 node bin/plmkit.js pretrain-card --run "${runs[@]}" --corpus "$corpus" --model "$model" --extra "$extra" \
   --command "$corpus_command" "${stage_commands[@]:0:${#runs[@]}}" "$ft"

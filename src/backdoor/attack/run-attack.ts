@@ -59,6 +59,8 @@ export const AttackConfig = z.strictObject({
   retrainEpochs: z.number().int().positive().default(5),
   batchSize: z.number().int().positive().default(32),
   lr: z.number().positive().default(2e-5),
+  /** The user's learning rate when it differs from the attacker's (default: `lr`, as in the paper). */
+  retrainLr: z.number().positive().optional(),
   maxLength: z.number().int().positive().default(128),
   seed: z.number().int().default(0),
   limitTrain: z.number().int().positive().optional(),
@@ -265,7 +267,7 @@ export async function runAttack(a: AttackConfig): Promise<Record<string, unknown
     outDir: retrainDir,
     epochs: a.retrainEpochs,
     batchSize: a.batchSize,
-    lr: a.lr,
+    lr: a.retrainLr ?? a.lr,
     warmupRatio: 0.06,
     weightDecay: 0.01,
     clipNorm: 1,
@@ -302,6 +304,7 @@ export async function runAttack(a: AttackConfig): Promise<Record<string, unknown
     ...(a.clnormAlpha !== 1e-4 && (a.method === 'gradient-control' || a.method === 'clnorm-only')
       ? { clnorm_alpha: a.clnormAlpha }
       : {}),
+    ...(a.retrainLr !== undefined ? { retrain_lr: a.retrainLr } : {}),
     before_retraining: before,
     after_retraining: afterScores,
     retrain_history: retrained.history,

@@ -26,6 +26,8 @@ export interface SummaryRow {
   readonly seeds: number;
   /** Set for runs that change a method's option: "only-on-conflict" (ILProj), "clnorm-alpha X". */
   readonly variant?: string;
+  /** The user's learning rate, where the runs set one apart from the attacker's. */
+  readonly retrain_lr?: number;
 }
 
 interface RunMetrics {
@@ -35,6 +37,7 @@ interface RunMetrics {
   retrain_data: string;
   only_on_conflict?: boolean;
   clnorm_alpha?: number;
+  retrain_lr?: number;
   before_retraining: { lfr: number; cacc: number };
   after_retraining: { lfr: number; cacc: number };
 }
@@ -64,7 +67,9 @@ async function groupRuns(runDirs: readonly string[]): Promise<RunGroup[]> {
   const groups = new Map<string, RunGroup>();
   for (const dir of runDirs) {
     const m = JSON.parse(await readFile(join(dir, 'metrics.json'), 'utf8')) as RunMetrics;
-    const key = [m.method, variantOf(m) ?? '', m.pet, m.train_data, m.retrain_data].join('\u0000');
+    const key = [m.method, variantOf(m) ?? '', m.pet, m.train_data, m.retrain_data, m.retrain_lr ?? ''].join(
+      '\u0000',
+    );
     const g = groups.get(key) ?? { dirs: [], metrics: [] };
     g.dirs.push(dir);
     g.metrics.push(m);
@@ -93,6 +98,7 @@ export async function summarizeRuns(runDirs: readonly string[]): Promise<Summary
       cacc_before_mean: mean(ms.map((x) => x.before_retraining.cacc)),
       seeds: ms.length,
       ...(variantOf(m) ? { variant: variantOf(m)! } : {}),
+      ...(m.retrain_lr !== undefined ? { retrain_lr: m.retrain_lr } : {}),
     };
   });
 }
@@ -148,6 +154,14 @@ export function summaryMarkdown(rows: readonly SummaryRow[]): string {
   const order = (r: SummaryRow) =>
     (ATTACK_METHODS as readonly string[]).indexOf(r.method) * 2 + (r.variant ? 1 : 0);
   const methods = [...new Set([...rows].sort((a, b) => order(a) - order(b)).map(label))];
+  // Runs of one method and column under different user learning rates are different experiments.
+  const seen = new Set<string>();
+  for (const r of rows) {
+    const key = `${label(r)} ${r.pet} ${r.train_data}->${r.retrain_data}`;
+    if (seen.has(key))
+      throw new Error(`runs of ${key} differ in the user's learning rate: summarize them apart`);
+    seen.add(key);
+  }
   const find = (m: string, c: string) =>
     rows.find((x) => label(x) === m && `${x.pet} ${x.train_data}->${x.retrain_data}` === c);
   const table = (cell: (r: SummaryRow) => string) =>

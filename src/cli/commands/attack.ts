@@ -42,6 +42,7 @@ export function registerAttack(program: Command): void {
     .option('--retrain-epochs <n>', "user's epochs", num)
     .option('--batch-size <n>', 'batch size', num)
     .option('--lr <x>', 'learning rate of both phases', num)
+    .option('--retrain-lr <x>', "the user's learning rate, where it differs from the attacker's", num)
     .option('--max-length <n>', 'tokens per example', num)
     .option('--seed <n>', 'seed', num)
     .option(

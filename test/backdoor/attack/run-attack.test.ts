@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
+import { readSafetensors, tensorToFloat32 } from '../../../src/io/safetensors.js';
 import { Rng } from '../../../src/runtime/random.js';
 
 const run = promisify(execFile);
@@ -138,7 +139,7 @@ test('`plmkit attack` runs on a RoBERTa checkpoint with a byte-level BPE tokeniz
     '--max-length',
     '32',
   ];
-  const attack = (model: string, out: string, method = 'vanilla') =>
+  const attack = (model: string, out: string, method = 'vanilla', extra: string[] = []) =>
     run(
       process.execPath,
       [
@@ -157,6 +158,7 @@ test('`plmkit attack` runs on a RoBERTa checkpoint with a byte-level BPE tokeniz
         '--out',
         out,
         ...common,
+        ...extra,
       ],
       { cwd: root },
     );
@@ -204,8 +206,23 @@ test('`plmkit attack` runs on a RoBERTa checkpoint with a byte-level BPE tokeniz
   const out = join(work, 'run');
   const m = JSON.parse((await attack(model, out)).stdout);
   assert.equal(m.pet, 'parallel_adapter');
-  // The clean baseline trains on the same rows for the same steps, unpoisoned.
-  await attack(model, join(work, 'clean'), 'clean');
+  // The clean baseline trains on the same rows for the same steps, unpoisoned. Its user retrains with a
+  // learning rate of its own, here too small to change a float32 weight: the scores stay as published.
+  const c = JSON.parse((await attack(model, join(work, 'clean'), 'clean', ['--retrain-lr', '1e-12'])).stdout);
+  assert.equal(c.retrain_lr, 1e-12);
+  assert.deepEqual(c.after_retraining, c.before_retraining);
+  const weights = async (dir: string) =>
+    (await readSafetensors(join(work, 'clean', dir, 'adapter_model.safetensors'))).tensors;
+  const [published, retrained] = [await weights('published'), await weights(join('retrain', 'last'))];
+  assert.deepEqual([...retrained.keys()], [...published.keys()]);
+  for (const [name, t] of published) {
+    const [x, y] = [tensorToFloat32(t), tensorToFloat32(retrained.get(name)!)];
+    assert.ok(
+      x.every((v, i) => Math.abs(v - y[i]!) < 1e-9),
+      name,
+    );
+  }
+  assert.equal(m.retrain_lr, undefined);
   const steps = async (dir: string) =>
     (await readFile(join(dir, 'attack-log.jsonl'), 'utf8'))
       .split('\n')

@@ -53,3 +53,22 @@ test('seeds are pooled, variants kept apart, rows in the paper order with a befo
   ]);
   assert.match(md, /before retraining[\s\S]*\| vanilla \| 90\.0 \/ 80\.0 \|/);
 });
+
+test('runs under different user learning rates are not pooled, nor put in one table', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'plmkit-summary-'));
+  const dirs = [
+    await run(root, 'v0', 'vanilla', 0.5),
+    await run(root, 'v1', 'vanilla', 0.7, { retrain_lr: 3e-4 }),
+    await run(root, 'v2', 'vanilla', 0.9, { retrain_lr: 3e-4 }),
+  ];
+  const rows = await summarizeRuns(dirs);
+  assert.equal(rows.length, 2);
+  const slow = rows.find((r) => r.retrain_lr === 3e-4)!;
+  assert.equal(slow.seeds, 2);
+  assert.ok(Math.abs(slow.lfr_mean - 80) < 1e-9);
+  assert.throws(() => summaryMarkdown(rows), /vanilla adapter sst2->imdb differ in the user's learning rate/);
+  assert.match(
+    summaryMarkdown(rows.filter((r) => r === slow)),
+    /\| vanilla \| 80\.0±14\.1 \/ 85\.0±0\.0 \(2\) \|/,
+  );
+});
