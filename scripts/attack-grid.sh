@@ -7,15 +7,18 @@
 #   JOBS=2 (runs in parallel, one thread each)       SEEDS="0 1 2"
 # Deviations from the paper's protocol, forced by compute (written next to the results too): a fixed
 # random subset of 6,000 training examples per phase, 3 attacker epochs and 2 user epochs instead of 10
-# and 5, lr 1e-3 (adapters; the paper's 2e-5 learns nothing in so few steps), texts cut to their first 48
-# words and 64 tokens, LFR/CACC on a fixed random 500 test examples. About 7-10 minutes per run on one
-# core (results/attack/pilot/README.md, "Budget check").
+# and 5, lr 1e-3 for the attacker (adapters; the paper's 2e-5 learns nothing in so few steps) and 3e-4 for
+# the user, texts cut to their first 48 words and 64 tokens, LFR/CACC on a fixed random 500 test examples.
+# The user's lr keeps the paper's ratio of the user's to the attacker's training (lr x steps: 2e-5 x 3,900
+# against 2e-5 x 21,000, 0.19; here 3e-4 x 376 against 1e-3 x 561, 0.20); with the attacker's 1e-3 the user
+# trains 3.5 times harder than in the paper (results/attack/retrain-lr-1e-3). About 6-9 minutes per run on
+# one core (results/attack/pilot/README.md, "Budget check").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS=${JOBS:-2}
 SEEDS=${SEEDS:-0 1 2}
 # The budget of every run; set COMMON to change it (the command lists record what ran).
-COMMON=${COMMON:-"--limit-train 6000 --limit-eval 500 --attack-epochs 3 --retrain-epochs 2 --batch-size 32 --lr 1e-3 --max-length 64 --max-words 48"}
+COMMON=${COMMON:-"--limit-train 6000 --limit-eval 500 --attack-epochs 3 --retrain-epochs 2 --batch-size 32 --lr 1e-3 --retrain-lr 3e-4 --max-length 64 --max-words 48"}
 METHODS="clean vanilla ripple lwp gradnorm gradient-control"
 if [[ ${1:-} == status ]]; then
   for list in runs/attack/commands-*.txt; do
