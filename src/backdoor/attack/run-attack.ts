@@ -41,6 +41,9 @@ export const ATTACK_METHODS = [
   'clnorm-only',
 ] as const;
 
+/** The methods that train with gradient control (both parts, or one for the ablation). */
+export const GRADIENT_CONTROL_METHODS: readonly string[] = ['gradient-control', 'ilproj-only', 'clnorm-only'];
+
 export const AttackConfig = z.strictObject({
   method: z.enum(ATTACK_METHODS),
   model: z.string(),

@@ -6,10 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { lineChartSvg } from '../../report/line-chart.js';
 import { groupCell, gradientStatistics, readLayerSteps, type RunStatistics } from './gradient-statistics.js';
-import { ATTACK_METHODS } from './run-attack.js';
-
-/** Methods whose attacker runs log per-layer gradient statistics. */
-const GRADIENT_CONTROL_METHODS = new Set(['gradient-control', 'ilproj-only', 'clnorm-only']);
+import { ATTACK_METHODS, GRADIENT_CONTROL_METHODS } from './run-attack.js';
 
 export interface SummaryRow {
   readonly method: string;
@@ -116,7 +113,7 @@ export async function summarizeGradients(runDirs: readonly string[]): Promise<St
   const rows: StatisticsRow[] = [];
   for (const { dirs, metrics } of await groupRuns(runDirs)) {
     const m = metrics[0]!;
-    if (!GRADIENT_CONTROL_METHODS.has(m.method)) continue;
+    if (!GRADIENT_CONTROL_METHODS.includes(m.method)) continue; // only these log per-layer statistics
     rows.push({
       method: m.method,
       ...(variantOf(m) ? { variant: variantOf(m)! } : {}),
