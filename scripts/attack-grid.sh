@@ -11,7 +11,7 @@
 # the user, texts cut to their first 48 words and 64 tokens, LFR/CACC on a fixed random 500 test examples.
 # The user's lr keeps the paper's ratio of the user's to the attacker's training (lr x steps: 2e-5 x 3,900
 # against 2e-5 x 21,000, 0.19; here 3e-4 x 376 against 1e-3 x 561, 0.20); with the attacker's 1e-3 the user
-# trains 3.5 times harder than in the paper (results/attack/retrain-lr-1e-3). About 6-9 minutes per run on
+# trains 3.5 times harder than in the paper (results/attack/retrain-lr-1e-3). Some 6-16 minutes per run on
 # one core (results/attack/pilot/README.md, "Budget check").
 set -euo pipefail
 cd "$(dirname "$0")/.."
