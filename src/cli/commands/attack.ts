@@ -41,7 +41,7 @@ export function registerAttack(program: Command): void {
     .option('--attack-epochs <n>', "attacker's epochs", num)
     .option('--retrain-epochs <n>', "user's epochs", num)
     .option('--batch-size <n>', 'batch size', num)
-    .option('--lr <x>', 'learning rate of both phases', num)
+    .option('--lr <x>', "learning rate: the attacker's, and the user's unless --retrain-lr", num)
     .option('--retrain-lr <x>', "the user's learning rate, where it differs from the attacker's", num)
     .option('--max-length <n>', 'tokens per example', num)
     .option('--seed <n>', 'seed', num)
