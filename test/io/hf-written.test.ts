@@ -1,0 +1,41 @@
+// Directories written by Hugging Face transformers' own save_pretrained (fp32, fp16 shards with an index,
+// bf16; fast-tokenizer files) load here and give transformers' token ids and logits
+// (fixtures made by scripts/make_hf_fixtures.py with transformers 5.18.0).
+
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { TextClassifier } from '../../src/classify/classifier.js';
+
+interface Row {
+  text: string;
+  text_pair: string | null;
+  input_ids: number[];
+  logits: number[];
+}
+
+const root = join(import.meta.dirname, '..', 'fixtures', 'hf-written');
+
+for (const name of ['bert', 'bert-fp16-sharded', 'roberta', 'roberta-bf16']) {
+  test(`${name} saved by transformers: same token ids, logits within 1e-4`, async () => {
+    const dir = join(root, name);
+    const ref = JSON.parse(await readFile(join(dir, 'reference.json'), 'utf8')) as {
+      transformers_version: string;
+      rows: Row[];
+    };
+    const clf = await TextClassifier.load(dir);
+    const examples = ref.rows.map((r) => ({ text: r.text, textPair: r.text_pair ?? undefined }));
+    const enc = await clf.encode(examples, 512);
+    enc.forEach((e, i) => assert.deepEqual(e.ids, ref.rows[i]!.input_ids, `token ids of "${ref.rows[i]!.text}"`));
+    const preds = await clf.predict(examples);
+    preds.forEach((p, i) => {
+      const want = ref.rows[i]!.logits;
+      const d = Math.max(...p.logits.map((v, j) => Math.abs(v - want[j]!)));
+      assert.ok(d < 1e-4, `logits of "${ref.rows[i]!.text}": max |diff| ${d}`);
+    });
+    if (name.startsWith('bert'))
+      assert.deepEqual(clf.labelNames, ['negative', 'neutral', 'positive'], 'labels from config.json');
+    await clf.release();
+  });
+}
