@@ -11,6 +11,7 @@ import type { Example } from '../io/data/index.js';
 import { loadTokenizer, type Tokenizer } from '../io/tokenizer/index.js';
 import { sequenceClassifier, textInputs } from '../nn/bert.js';
 import { ModelBuilder } from '../nn/builder.js';
+import { maxSequenceLength } from '../nn/config.js';
 import { compile, type CompiledFunction } from '../runtime/compiled.js';
 import { collate, sequentialBatches, type Encoded } from './batching.js';
 import { encodeExamples, labelMapping } from './encode.js';
@@ -98,7 +99,7 @@ export class TextClassifier {
     return encodeExamples(
       this.tokenizer,
       examples.map((e) => ({ ...e, label: 0 })),
-      maxLength,
+      Math.min(maxLength, maxSequenceLength(this.pre.config)),
     );
   }
 

@@ -7,7 +7,7 @@ import { loadDataset, shuffle, type LoadResult } from '../io/data/index.js';
 import { loadTokenizer, saveTokenizer, type Tokenizer } from '../io/tokenizer/index.js';
 import { sequenceClassifier, textInputs } from '../nn/bert.js';
 import { ModelBuilder } from '../nn/builder.js';
-import type { ModelConfig } from '../nn/config.js';
+import { maxSequenceLength, type ModelConfig } from '../nn/config.js';
 import type { Encoded } from './batching.js';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic-file.js';
@@ -33,6 +33,7 @@ export interface SetupOptions {
   readonly evalSplit?: 'train' | 'dev' | 'test';
   readonly dataDir?: string;
   readonly skipBadRows?: boolean;
+  /** Tokens per example after truncation (capped at the model's position table). */
   readonly maxLength: number;
   readonly seed: number;
   /** Ignore the checkpoint's weights (a from-scratch baseline with the same architecture and tokenizer). */
@@ -89,14 +90,15 @@ export async function setupRun(o: SetupOptions): Promise<RunSetup> {
   if (o.limitTrain !== undefined && o.limitTrain < trainExamples.length) {
     trainExamples = shuffle(trainExamples, o.seed).slice(0, o.limitTrain);
   }
+  const maxLength = Math.min(o.maxLength, maxSequenceLength(config));
   const id2label = Object.fromEntries(labelNames.map((n, i) => [String(i), n]));
   return {
     config,
     initial,
     tokenizer,
     labelNames,
-    train: await encodeExamples(tokenizer, trainExamples, o.maxLength),
-    dev: await encodeExamples(tokenizer, dev.examples, o.maxLength),
+    train: await encodeExamples(tokenizer, trainExamples, maxLength),
+    dev: await encodeExamples(tokenizer, dev.examples, maxLength),
     initialised,
     exportModel: async (dir, values) => {
       if (o.pet) {

@@ -31,3 +31,10 @@ export const BERT_MINI: ModelConfig = {
   hiddenAct: 'gelu',
   numLabels: 2,
 };
+
+/** The longest token sequence the position table holds (RoBERTa's positions start after padding_idx). */
+export function maxSequenceLength(
+  cfg: Pick<ModelConfig, 'modelType' | 'maxPositions' | 'padTokenId'>,
+): number {
+  return cfg.modelType === 'roberta' ? cfg.maxPositions - cfg.padTokenId - 1 : cfg.maxPositions;
+}

@@ -25,9 +25,13 @@ for (const name of ['bert', 'bert-fp16-sharded', 'roberta', 'roberta-bf16']) {
       rows: Row[];
     };
     const clf = await TextClassifier.load(dir);
-    const examples = ref.rows.map((r) => ({ text: r.text, textPair: r.text_pair ?? undefined }));
+    const examples = ref.rows.map((r) =>
+      r.text_pair === null ? { text: r.text } : { text: r.text, textPair: r.text_pair },
+    );
     const enc = await clf.encode(examples, 512);
-    enc.forEach((e, i) => assert.deepEqual(e.ids, ref.rows[i]!.input_ids, `token ids of "${ref.rows[i]!.text}"`));
+    enc.forEach((e, i) =>
+      assert.deepEqual(e.ids, ref.rows[i]!.input_ids, `token ids of "${ref.rows[i]!.text}"`),
+    );
     const preds = await clf.predict(examples);
     preds.forEach((p, i) => {
       const want = ref.rows[i]!.logits;
@@ -39,3 +43,14 @@ for (const name of ['bert', 'bert-fp16-sharded', 'roberta', 'roberta-bf16']) {
     await clf.release();
   });
 }
+
+test('a text longer than the position table is cut to it (RoBERTa: max_position_embeddings - 2)', async () => {
+  const clf = await TextClassifier.load(join(root, 'roberta'));
+  const long = { text: 'the quick brown fox jumps over the lazy dog '.repeat(12) };
+  const [enc] = await clf.encode([long], 512);
+  assert.equal(enc!.ids.length, 64);
+  const [p] = await clf.predict([long]);
+  assert.equal(p!.logits.length, 2);
+  assert.ok(p!.logits.every(Number.isFinite));
+  await clf.release();
+});

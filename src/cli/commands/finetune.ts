@@ -73,7 +73,7 @@ export function registerFinetune(program: Command): void {
     .option('--warmup-ratio <x>', 'share of steps for warmup', num)
     .option('--weight-decay <x>', 'decoupled weight decay', num)
     .option('--clip-norm <x>', 'global gradient-norm clip', num)
-    .option('--max-length <n>', 'tokens per example after truncation', num)
+    .option('--max-length <n>', "tokens per example after truncation (at most the model's positions)", num)
     .option('--seed <n>', 'seed for initialisation, shuffling and dropout', num)
     .option('--keep <which>', 'best | last')
     .option('--from-scratch', "random initialisation with the model's architecture and tokenizer")

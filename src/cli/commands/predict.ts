@@ -15,7 +15,7 @@ export function registerPredict(program: Command): void {
     .option('--model <dir>', 'classifier directory (or the base model, with --adapter)', DEFAULT_MODEL)
     .option('--adapter <dir>', 'a PET module (with its head) to put on the base model')
     .option('--batch-size <n>', 'rows per batch', num, 64)
-    .option('--max-length <n>', 'tokens per row after truncation', num, 512)
+    .option('--max-length <n>', "tokens per row after truncation, at most the model's positions", num, 512)
     .option('--json', 'JSON Lines output (the only format)', true)
     .action(
       async (o: { data: string; model: string; adapter?: string; batchSize: number; maxLength: number }) => {
@@ -36,7 +36,7 @@ export function registerPredict(program: Command): void {
     .option('--split <split>', 'split of a registered data set', 'dev')
     .option('--data-dir <dir>', 'where data sets are looked up first')
     .option('--batch-size <n>', 'rows per batch', num, 64)
-    .option('--max-length <n>', 'tokens per row after truncation', num, 512)
+    .option('--max-length <n>', "tokens per row after truncation, at most the model's positions", num, 512)
     .option('--json', 'JSON output (the only format)', true)
     .action(
       async (o: {
