@@ -9,7 +9,7 @@ in PEFT's format; loads each with transformers (AutoTokenizer, AutoModelForSeque
 OUT/hf-interop.json and prints a Markdown table.
 
 Run from the repository root with a Python that has torch, transformers and peft:
-  python scripts/check_hf_interop.py results/interop
+  python scripts/check_hf_interop.py results/interop [WORK_DIR]
 """
 import json
 import os
@@ -45,10 +45,14 @@ def plmkit_logits(texts_file, model, adapter=None):
 
 def hf_logits(model, tok, texts):
     model.eval()
+    # plmkit cuts texts to the position table (RoBERTa's starts after padding_idx); transformers needs
+    # max_length for that, as these tokenizers' model_max_length is unset.
+    cfg = model.config
+    limit = cfg.max_position_embeddings - (cfg.pad_token_id + 1 if cfg.model_type == "roberta" else 0)
     out = []
     with torch.no_grad():
         for t in texts:
-            enc = tok(t, return_tensors="pt", truncation=True, max_length=512)
+            enc = tok(t, return_tensors="pt", truncation=True, max_length=min(512, limit))
             out.append(model(**enc).logits[0].tolist())
     return out
 
@@ -72,9 +76,11 @@ def compare(name, written, loaded_with, ours, theirs, info=None):
     return row
 
 
-def main(out):
+def main(out, work=None):
     os.makedirs(out, exist_ok=True)
-    work = tempfile.mkdtemp(prefix="plmkit-interop-")
+    # plmkit's runs resume, so a work directory given again is reused.
+    work = work or tempfile.mkdtemp(prefix="plmkit-interop-")
+    os.makedirs(work, exist_ok=True)
     rows = [json.loads(l) for l in open(os.path.join(DATA, "dev.jsonl"))][:N_TEXTS]
     texts = [r["text"] for r in rows]
     texts_file = os.path.join(work, "texts.jsonl")
@@ -150,4 +156,4 @@ def main(out):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(*sys.argv[1:3])

@@ -11,7 +11,7 @@ import { maxSequenceLength, type ModelConfig } from '../nn/config.js';
 import type { Encoded } from './batching.js';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic-file.js';
-import { savePet, type PetConfig } from '../pet/index.js';
+import { isPoolerParam, savePet, type PetConfig } from '../pet/index.js';
 import { encodeExamples } from './encode.js';
 
 export interface RunSetup {
@@ -102,7 +102,9 @@ export async function setupRun(o: SetupOptions): Promise<RunSetup> {
     initialised,
     exportModel: async (dir, values) => {
       if (o.pet) {
-        await savePet(dir, { config: o.pet, model: config, values, baseModelNameOrPath: o.model });
+        // A pooler the base lacked was initialised here: the module carries it, or PEFT would draw another.
+        const pooler = initialised.some(isPoolerParam);
+        await savePet(dir, { config: o.pet, model: config, values, baseModelNameOrPath: o.model, pooler });
         await writeFileAtomic(join(dir, PET_LABELS_FILE), JSON.stringify({ id2label }, null, 2) + '\n');
         return;
       }

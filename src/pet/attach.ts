@@ -54,3 +54,6 @@ export function headParamCount(model: ModelConfig): number {
 
 /** The head's parameters: `classifier.*` (BERT's pooler stays with the frozen base model, as in PEFT). */
 export const isHeadParam = (name: string): boolean => /^classifier\./.test(name);
+
+/** BERT's pooler: part of the frozen base, but an MLM checkpoint lacks it (see SavePetOptions.pooler). */
+export const isPoolerParam = (name: string): boolean => /^bert\.pooler\./.test(name);

@@ -16,6 +16,7 @@ export {
   attachPet,
   headParamCount,
   isHeadParam,
+  isPoolerParam,
   petClassifier,
   petParamCount,
   type PetAttachment,

@@ -5,6 +5,9 @@
 // PEFT lays out differently or lacks, use plmkit's own adapter_config.json (format "plmkit-pet"): the
 // method config, the base model's name or path and its shape. Loading onto a base whose model type,
 // hidden size or layer count differ, or as a different method than expected, is refused naming the mismatch.
+// A module trained on a base checkpoint without BERT's pooler (an MLM checkpoint, like the bundled model)
+// also carries the pooler it was trained with, frozen (PEFT: modules_to_save "pooler"); otherwise PEFT
+// would put its own random pooler under the module.
 
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,7 +18,7 @@ import type { TensorInput } from '../io/safetensors.js';
 import { textInputs } from '../nn/bert.js';
 import { ModelBuilder, type ParamSpec } from '../nn/builder.js';
 import type { ModelConfig } from '../nn/config.js';
-import { isHeadParam, petClassifier } from './attach.js';
+import { isHeadParam, isPoolerParam, petClassifier } from './attach.js';
 import { PetError } from './common.js';
 import { loraConfigFromPeft, mapPeftName, peftLoraConfigJson } from './lora/peft-format.js';
 import { parsePetConfig, type PetConfig, type PetConfigInput, type PetMethod } from './registry.js';
@@ -71,13 +74,14 @@ function checkBase(saved: BaseModel, model: ModelConfig, where: string, withHead
 export function petParamSpecs(
   config: PetConfig | PetConfigInput,
   model: ModelConfig,
-): { pet: Map<string, ParamSpec>; head: Map<string, ParamSpec> } {
+): { pet: Map<string, ParamSpec>; head: Map<string, ParamSpec>; pooler: Map<string, ParamSpec> } {
   const b = new ModelBuilder({ training: false });
   const { pet } = petClassifier(b, textInputs(b, model.modelType === 'bert'), model, config);
   const names = new Set(pet.names);
   return {
     pet: new Map([...b.params].filter(([n]) => names.has(n))),
     head: new Map([...b.params].filter(([n]) => isHeadParam(n))),
+    pooler: new Map([...b.params].filter(([n]) => isPoolerParam(n))),
   };
 }
 
@@ -92,6 +96,12 @@ const storedShape = (spec: ParamSpec) => {
   return spec.linear ? [s[1]!, s[0]!] : [...s];
 };
 
+/** plmkit-format modules_to_save: the head ("classifier") and the pooler, or null. */
+function modulesToSave(head: boolean, pooler: boolean): string[] | null {
+  const m = [...(head ? ['classifier'] : []), ...(pooler ? ['pooler'] : [])];
+  return m.length ? m : null;
+}
+
 export interface SavePetOptions {
   readonly config: PetConfig | PetConfigInput;
   /** The base model's config (its shape is recorded; numLabels is the head's). */
@@ -101,6 +111,11 @@ export interface SavePetOptions {
   readonly baseModelNameOrPath: string;
   /** Save the classification head with the module (default true). */
   readonly head?: boolean;
+  /**
+   * Save BERT's pooler too (default false): for a base checkpoint that lacks it, whose pooler was
+   * initialised when the module was trained. `values` must then hold it.
+   */
+  readonly pooler?: boolean;
 }
 
 export async function savePet(dir: string, o: SavePetOptions): Promise<void> {
@@ -109,7 +124,12 @@ export async function savePet(dir: string, o: SavePetOptions): Promise<void> {
   const specs = petParamSpecs(cfg, o.model);
   const lora = cfg.method === 'lora';
   const tensors = new Map<string, TensorInput>();
-  for (const [name, spec] of [...specs.pet, ...(withHead ? specs.head : [])]) {
+  const withPooler = (o.pooler ?? false) && specs.pooler.size > 0;
+  for (const [name, spec] of [
+    ...specs.pet,
+    ...(withHead ? specs.head : []),
+    ...(withPooler ? specs.pooler : []),
+  ]) {
     const v = o.values.get(name);
     if (!v) throw new PetError(`savePet: no value for parameter "${name}"`);
     const s = spec.tensor.shape as number[];
@@ -121,14 +141,14 @@ export async function savePet(dir: string, o: SavePetOptions): Promise<void> {
   await mkdir(dir, { recursive: true });
   const base = baseModelOf(o.model);
   const json = lora
-    ? peftLoraConfigJson(cfg, o.baseModelNameOrPath, withHead)
+    ? peftLoraConfigJson(cfg, o.baseModelNameOrPath, withHead, withPooler)
     : {
         format: 'plmkit-pet',
         format_version: 1,
         method: cfg.method,
         config: cfg,
         task_type: 'SEQ_CLS',
-        modules_to_save: withHead ? ['classifier'] : null,
+        modules_to_save: modulesToSave(withHead, withPooler),
         base_model_name_or_path: o.baseModelNameOrPath,
         base_model: base,
       };
@@ -147,6 +167,8 @@ export interface LoadedPet {
   readonly values: Map<string, Float32Array>;
   /** The head parameters that were loaded (empty when the module was saved without its head). */
   readonly head: readonly string[];
+  /** BERT's pooler, when saved with the module (its values are in `values`; it stays frozen). */
+  readonly pooler: readonly string[];
   readonly baseModelNameOrPath: string | null;
 }
 
@@ -200,7 +222,7 @@ export async function loadPet(
     config = parsePetConfig(p.data.config, cfgFile);
     if (config.method !== p.data.method)
       throw new PetError(`${cfgFile}: "method" is ${p.data.method} but config.method is ${config.method}`);
-    checkBase(p.data.base_model, model, cfgFile, p.data.modules_to_save !== null);
+    checkBase(p.data.base_model, model, cfgFile, p.data.modules_to_save?.includes('classifier') ?? false);
     baseName = p.data.base_model_name_or_path;
     stored = new Map([...file.tensors.keys()].map((k) => [k, k]));
   }
@@ -230,10 +252,14 @@ export async function loadPet(
   for (const [name, spec] of specs.pet) take(name, spec, false);
   const headPresent = [...specs.head.keys()].filter((n) => stored.has(n));
   for (const [name, spec] of specs.head) if (take(name, spec, headPresent.length === 0)) head.push(name);
+  const poolerPresent = [...specs.pooler.keys()].filter((n) => stored.has(n));
+  const pooler: string[] = [];
+  for (const [name, spec] of specs.pooler)
+    if (take(name, spec, poolerPresent.length === 0)) pooler.push(name);
   const unused = [...file.tensors.keys()].filter((k) => !used.has(k));
   if (unused.length)
     throw new PetError(
       `${dir}: ${ADAPTER_WEIGHTS_NAME} has tensors this ${config.method} module does not use: ${unused.slice(0, 5).join(', ')}`,
     );
-  return { config, values, head, baseModelNameOrPath: baseName };
+  return { config, values, head, pooler, baseModelNameOrPath: baseName };
 }

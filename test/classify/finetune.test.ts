@@ -12,6 +12,7 @@ import { TextClassifier } from '../../src/classify/classifier.js';
 import { finetune, type FinetuneOptions } from '../../src/classify/finetune.js';
 import { setupRun } from '../../src/classify/setup.js';
 import { readPretrained } from '../../src/io/checkpoint.js';
+import { readSafetensors, tensorToFloat32, writeSafetensors } from '../../src/io/safetensors.js';
 import { parsePetConfig } from '../../src/pet/index.js';
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures');
@@ -175,3 +176,49 @@ test('PET fine-tuning exports a module that `plmkit eval --adapter` puts back on
   assert.equal(m.accuracy, result.best!.accuracy);
   assert.equal(m.macro_f1, result.best!.macroF1);
 });
+
+for (const method of ['lora', 'adapter'] as const) {
+  test(`${method}: a module trained on a base without BERT's pooler carries the pooler it was trained with`, async () => {
+    // An MLM checkpoint (the bundled model) has no pooler; finetune initialises one. A base that brings
+    // its own pooler (transformers draws a random one) must not change what the module computes.
+    const withPooler = await tinyModelDir();
+    const model = await tinyModelDir();
+    const file = join(model, 'model.safetensors');
+    const all = (await readSafetensors(file)).tensors;
+    const kept = new Map(
+      [...all]
+        .filter(([k]) => !k.startsWith('bert.pooler.'))
+        .map(([k, t]) => [k, { shape: t.shape, data: tensorToFloat32(t, k) }]),
+    );
+    await writeSafetensors(file, kept);
+    const data = await toyData();
+    const out = await mkdtemp(join(tmpdir(), 'plmkit-run-'));
+    const pet = parsePetConfig(method === 'lora' ? { method, r: 4 } : { method, bottleneckSize: 8 });
+    const setup = await setupRun({ model, data, maxLength: 32, seed: 7, pet });
+    assert.ok(setup.initialised.includes('bert.pooler.dense.weight'));
+    const o = await options(model, data, out);
+    await finetune({
+      ...o,
+      initial: setup.initial,
+      exportModel: setup.exportModel,
+      epochs: 1,
+      pet: { config: pet, trainHead: true },
+    });
+    const cfg = JSON.parse(await readFile(join(out, 'best', 'adapter_config.json'), 'utf8'));
+    assert.ok(cfg.modules_to_save.includes('pooler'), JSON.stringify(cfg.modules_to_save));
+    const keys = [...(await readSafetensors(join(out, 'best', 'adapter_model.safetensors'))).tensors.keys()];
+    const prefix = method === 'lora' ? 'base_model.model.' : '';
+    assert.ok(keys.includes(`${prefix}bert.pooler.dense.weight`), keys.join(', '));
+
+    const examples = [{ text: 'the cat sat on the mat good' }, { text: 'a new book bad it is a day' }];
+    const logits = async (base: string) => {
+      const clf = await TextClassifier.load(base, { adapter: join(out, 'best') });
+      const p = await clf.predict(examples);
+      await clf.release();
+      return p.flatMap((r) => r.logits);
+    };
+    const a = await logits(model);
+    const b = await logits(withPooler);
+    a.forEach((v, i) => assert.ok(Math.abs(v - b[i]!) < 1e-6, `logit ${i}: ${v} vs ${b[i]}`));
+  });
+}

@@ -29,6 +29,7 @@ export function peftLoraConfigJson(
   cfg: LoraConfig,
   baseModelNameOrPath: string,
   head: boolean,
+  pooler = false,
 ): Record<string, unknown> {
   const paths = cfg.targetModules.map((t) => LORA_TARGETS[t]);
   // PEFT matches list entries as module-name suffixes; "output.dense" would also match
@@ -51,7 +52,9 @@ export function peftLoraConfigJson(
     layers_to_transform: layers && !ambiguous ? layers : null,
     lora_alpha: cfg.alpha,
     lora_dropout: cfg.dropout,
-    modules_to_save: head ? ['classifier', 'score'] : null,
+    // PEFT trains what modules_to_save names; a user retraining in PEFT trains the saved pooler too.
+    modules_to_save:
+      head || pooler ? [...(head ? ['classifier', 'score'] : []), ...(pooler ? ['pooler'] : [])] : null,
     peft_type: 'LORA',
     r: cfg.r,
     rank_pattern: {},
