@@ -93,6 +93,32 @@ def save(model, tok, out, name, dtype, shard=None):
     print(name, sorted(os.listdir(d)))
 
 
+def save_lora(tok, out, name):
+    """A LoRA module saved by PEFT's save_pretrained for the model saved as "bert" (its base)."""
+    import peft
+
+    d = os.path.join(out, name)
+    model = BertForSequenceClassification.from_pretrained(os.path.join(out, "bert"), dtype=torch.float32)
+    config = peft.LoraConfig(task_type="SEQ_CLS", r=4, lora_alpha=8, target_modules=["query", "value"])
+    lora = peft.get_peft_model(model, config)
+    with torch.no_grad():  # lora_B starts at zero; random values make the module change the logits
+        for n, p in lora.named_parameters():
+            if "lora_" in n or "modules_to_save" in n:
+                p.copy_(0.3 * torch.randn_like(p))
+    lora.save_pretrained(d)
+    os.remove(os.path.join(d, "README.md"))  # PEFT's empty model card
+    ref = {
+        "transformers_version": transformers.__version__,
+        "peft_version": peft.__version__,
+        "base": "bert",
+        "rows": reference(lora, tok, name),
+    }
+    with open(os.path.join(d, "reference.json"), "w") as f:
+        json.dump(ref, f, indent=1)
+        f.write("\n")
+    print(name, sorted(os.listdir(d)))
+
+
 def main(out):
     torch.manual_seed(4321)
     # from_pretrained reads vocab.txt (lower-casing per the fixture's tokenizer_config.json); in
@@ -112,6 +138,7 @@ def main(out):
     ))
     save(bert, bert_tok, out, "bert", torch.float32)
     save(bert, bert_tok, out, "bert-fp16-sharded", torch.float16, shard="20KB")
+    save_lora(bert_tok, out, "bert-lora-peft")
 
     rob_tok = RobertaTokenizerFast.from_pretrained(os.path.join(TOKENIZERS, "roberta-bpe"))
     roberta = randomize(RobertaForSequenceClassification(

@@ -1,6 +1,6 @@
 // Directories written by Hugging Face transformers' own save_pretrained (fp32, fp16 shards with an index,
 // bf16; fast-tokenizer files) load here and give transformers' token ids and logits
-// (fixtures made by scripts/make_hf_fixtures.py with transformers 5.18.0).
+// (fixtures made by scripts/make_hf_fixtures.py with transformers 5.18.0 and PEFT 0.21.0).
 
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -52,5 +52,20 @@ test('a text longer than the position table is cut to it (RoBERTa: max_position_
   const [p] = await clf.predict([long]);
   assert.equal(p!.logits.length, 2);
   assert.ok(p!.logits.every(Number.isFinite));
+  await clf.release();
+});
+
+test('a LoRA module saved by PEFT loads onto its base with PEFT logits within 1e-4', async () => {
+  const dir = join(root, 'bert-lora-peft');
+  const ref = JSON.parse(await readFile(join(dir, 'reference.json'), 'utf8')) as { rows: Row[] };
+  const clf = await TextClassifier.load(join(root, 'bert'), { adapter: dir });
+  const preds = await clf.predict(
+    ref.rows.map((r) => (r.text_pair === null ? { text: r.text } : { text: r.text, textPair: r.text_pair })),
+  );
+  preds.forEach((p, i) => {
+    const want = ref.rows[i]!.logits;
+    const d = Math.max(...p.logits.map((v, j) => Math.abs(v - want[j]!)));
+    assert.ok(d < 1e-4, `logits of "${ref.rows[i]!.text}": max |diff| ${d}`);
+  });
   await clf.release();
 });
