@@ -20,7 +20,7 @@ import { loadTokenizer, type Tokenizer } from '../../io/tokenizer/index.js';
 import { sequenceClassifier, textInputs } from '../../nn/bert.js';
 import { ModelBuilder } from '../../nn/builder.js';
 import type { ModelConfig } from '../../nn/config.js';
-import { loadPet, parsePetConfig, petClassifier, savePet, type PetConfig } from '../../pet/index.js';
+import { isPoolerParam, loadPet, parsePetConfig, petClassifier, savePet, type PetConfig } from '../../pet/index.js';
 import { compile } from '../../runtime/compiled.js';
 import { replaceDir } from '../../io/atomic-dir.js';
 import { JsonlLog } from '../../report/jsonl-log.js';
@@ -166,10 +166,13 @@ export async function runAttack(a: AttackConfig): Promise<Record<string, unknown
   const b = new ModelBuilder({ training: false });
   sequenceClassifier(b, textInputs(b, model.modelType === 'bert'), model);
   const tensors = new Map([...pre.tensors].filter(([k]) => !k.startsWith('classifier.')));
-  // Parameters the base lacks (BERT's pooler in an MLM checkpoint) take seed 0, as in `finetune --pet`.
-  const base = bindWeights(b, { ...pre, tensors, config: model }, 0, (n) =>
+  // Parameters the base lacks (BERT's pooler in an MLM checkpoint) take seed 0, as in `finetune --pet`,
+  // and the modules saved here carry such a pooler (see SavePetOptions.pooler).
+  const bound = bindWeights(b, { ...pre, tensors, config: model }, 0, (n) =>
     /^(classifier|bert\.pooler)\./.test(n),
-  ).values;
+  );
+  const base = bound.values;
+  const pooler = bound.initialised.some(isPoolerParam);
 
   // Gu et al. poison 50% of the attack data, more than its non-target share: samples are drawn among all
   // labels and labelled with the target (OpenBackdoor's default mode), unless poisonOptions says otherwise.
@@ -236,7 +239,8 @@ export async function runAttack(a: AttackConfig): Promise<Record<string, unknown
         }),
     });
     await replaceDir(publishedDir, async (tmp) => {
-      await savePet(tmp, { config: pet, model, values: result.values, baseModelNameOrPath: a.model });
+      const values = new Map([...base, ...result.values]);
+      await savePet(tmp, { config: pet, model, values, baseModelNameOrPath: a.model, pooler });
       await writeFileAtomic(join(tmp, PET_LABELS_FILE), JSON.stringify({ id2label }, null, 2) + '\n');
     });
   }
@@ -278,7 +282,7 @@ export async function runAttack(a: AttackConfig): Promise<Record<string, unknown
     keep: 'last',
     pet: { config: pet, trainHead: true, values: published.values },
     exportModel: async (dir, values) => {
-      await savePet(dir, { config: pet, model, values, baseModelNameOrPath: a.model });
+      await savePet(dir, { config: pet, model, values, baseModelNameOrPath: a.model, pooler });
       await writeFileAtomic(join(dir, PET_LABELS_FILE), JSON.stringify({ id2label }, null, 2) + '\n');
     },
   });

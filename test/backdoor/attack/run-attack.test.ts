@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { readSafetensors, tensorToFloat32 } from '../../../src/io/safetensors.js';
+import { readSafetensors, tensorToFloat32, writeSafetensors } from '../../../src/io/safetensors.js';
 import { Rng } from '../../../src/runtime/random.js';
 
 const run = promisify(execFile);
@@ -252,4 +252,66 @@ test('`plmkit attack` runs on a RoBERTa checkpoint with a byte-level BPE tokeniz
     .map((l) => JSON.parse(l));
   assert.equal(lines.length, 32);
   for (const p of lines) assert.equal(p.probs.length, 2);
+});
+
+test('on a base without BERT pooler (an MLM checkpoint), published and retrained modules carry the pooler they were trained with', async () => {
+  const work = await mkdtemp(join(tmpdir(), 'plmkit-attack-'));
+  const model = join(work, 'model');
+  await cp(join(fixtures, 'models', 'tiny-bert'), model, { recursive: true });
+  await cp(join(fixtures, 'tokenizers', 'bert-wordpiece'), model, { recursive: true });
+  const file = join(model, 'model.safetensors');
+  const all = (await readSafetensors(file)).tensors;
+  await writeSafetensors(
+    file,
+    new Map(
+      [...all]
+        .filter(([k]) => !k.startsWith('bert.pooler.'))
+        .map(([k, t]) => [k, { shape: t.shape, data: tensorToFloat32(t, k) }]),
+    ),
+  );
+  const a = await toyDomain(join(work, 'a'), ['the cat sat on the mat', 'a new book'], 3);
+  const b = await toyDomain(join(work, 'b'), ['the dog was fast', 'one two three'], 4);
+  const out = join(work, 'run');
+  const cli = join(root, 'bin', 'plmkit.js');
+  const { stdout } = await run(
+    process.execPath,
+    [
+      cli,
+      'attack',
+      '--method',
+      'vanilla',
+      '--pet',
+      'adapter',
+      '--model',
+      model,
+      '--data',
+      a,
+      '--retrain-data',
+      b,
+      '--out',
+      out,
+      '--attack-epochs',
+      '1',
+      '--retrain-epochs',
+      '1',
+      '--batch-size',
+      '16',
+      '--max-length',
+      '32',
+    ],
+    { cwd: root },
+  );
+  const m = JSON.parse(stdout);
+  const predict = async (base: string, adapter: string) =>
+    (await run(process.execPath, [cli, 'predict', '--model', base, '--adapter', adapter, '--data', join(b, 'test.jsonl')], { cwd: root })).stdout;
+  const withPooler = join(work, 'with-pooler');
+  await cp(join(fixtures, 'models', 'tiny-bert'), withPooler, { recursive: true });
+  await cp(join(fixtures, 'tokenizers', 'bert-wordpiece'), withPooler, { recursive: true });
+  for (const dir of ['published', join('retrain', 'last')]) {
+    const tensors = (await readSafetensors(join(out, dir, 'adapter_model.safetensors'))).tensors;
+    assert.ok(tensors.has('bert.pooler.dense.weight'), `${dir}: ${[...tensors.keys()].join(', ')}`);
+    // Another pooler in the base (transformers draws a random one) changes nothing.
+    assert.equal(await predict(withPooler, join(out, dir)), await predict(model, join(out, dir)), dir);
+  }
+  assert.ok(m.after_retraining.cacc >= 0 && m.after_retraining.cacc <= 1);
 });
