@@ -4,12 +4,10 @@
 // how often the clean and poisoned gradients conflict, their median cosine, the median ratio of the
 // poisoned to the clean gradient magnitude, and where CLNorm's scales ended.
 
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readAttackSteps, type AttackStep } from './attack-log.js';
 
 /** One logged attacker step with per-group statistics (see GradientControl.stats). */
-export type LayerStep = Record<string, unknown> & {
-  step: number;
+export type LayerStep = AttackStep & {
   clean_norm: number[];
   poison_norm: number[];
   cosine: number[];
@@ -18,16 +16,9 @@ export type LayerStep = Record<string, unknown> & {
 
 /** The per-group statistics of a run's attacker steps, one record per step in step order. */
 export async function readLayerSteps(runDir: string): Promise<LayerStep[]> {
-  const file = join(runDir, 'attack-log.jsonl');
-  const logged = (await readFile(file, 'utf8'))
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
-    .filter((e): e is LayerStep => e['event'] === 'attack_step' && Array.isArray(e['clean_norm']));
-  // A resumed run logs the steps after its checkpoint twice: the last record of each step is kept.
-  const byStep = new Map(logged.map((e) => [e.step, e]));
-  const steps = [...byStep.values()].sort((a, b) => a.step - b.step);
-  if (steps.length === 0) throw new Error(`${file} has no per-layer statistics (not a gradient-control run)`);
+  const steps = (await readAttackSteps(runDir)).filter((e): e is LayerStep => Array.isArray(e['clean_norm']));
+  if (steps.length === 0)
+    throw new Error(`${runDir}/attack-log.jsonl has no per-layer statistics (not a gradient-control run)`);
   return steps;
 }
 

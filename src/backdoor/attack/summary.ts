@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { lineChartSvg } from '../../report/line-chart.js';
+import { lateLosses, readAttackSteps } from './attack-log.js';
 import { groupCell, gradientStatistics, readLayerSteps, type RunStatistics } from './gradient-statistics.js';
 import { ATTACK_METHODS, GRADIENT_CONTROL_METHODS } from './run-attack.js';
 
@@ -20,6 +21,9 @@ export interface SummaryRow {
   /** Means before the user's retraining (the published module). */
   readonly lfr_before_mean: number;
   readonly cacc_before_mean: number;
+  /** The attacker's clean and poisoned training losses over its last third of steps, mean over seeds. */
+  readonly attack_clean_loss: number;
+  readonly attack_poison_loss: number;
   readonly seeds: number;
   /** Set for runs that change a method's option: "only-on-conflict" (ILProj), "clnorm-alpha X". */
   readonly variant?: string;
@@ -77,12 +81,15 @@ async function groupRuns(runDirs: readonly string[]): Promise<RunGroup[]> {
 
 /** Rows over run directories (each with metrics.json); runs that differ only by seed are pooled. */
 export async function summarizeRuns(runDirs: readonly string[]): Promise<SummaryRow[]> {
-  return (await groupRuns(runDirs)).map(({ metrics: ms }) => {
+  const rows: SummaryRow[] = [];
+  for (const { dirs, metrics: ms } of await groupRuns(runDirs)) {
+    const losses = await Promise.all(dirs.map(async (d) => lateLosses(await readAttackSteps(d))));
     const [lm, ls] = meanStd(ms.map((m) => m.after_retraining.lfr * 100));
     const [cm, cs] = meanStd(ms.map((m) => m.after_retraining.cacc * 100));
-    const mean = (xs: number[]) => (xs.reduce((a, b) => a + b, 0) / xs.length) * 100;
+    const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const mean = (xs: number[]) => avg(xs) * 100;
     const m = ms[0]!;
-    return {
+    rows.push({
       method: m.method,
       pet: m.pet,
       train_data: m.train_data,
@@ -93,11 +100,14 @@ export async function summarizeRuns(runDirs: readonly string[]): Promise<Summary
       cacc_std: cs,
       lfr_before_mean: mean(ms.map((x) => x.before_retraining.lfr)),
       cacc_before_mean: mean(ms.map((x) => x.before_retraining.cacc)),
+      attack_clean_loss: avg(losses.map((l) => l.clean)),
+      attack_poison_loss: avg(losses.map((l) => l.poison)),
       seeds: ms.length,
       ...(variantOf(m) ? { variant: variantOf(m)! } : {}),
       ...(m.retrain_lr !== undefined ? { retrain_lr: m.retrain_lr } : {}),
-    };
-  });
+    });
+  }
+  return rows;
 }
 
 export interface StatisticsRow extends RunStatistics {
@@ -180,6 +190,11 @@ export function summaryMarkdown(rows: readonly SummaryRow[]): string {
     'LFR / CACC of the published module, before retraining (%, mean over seeds):',
     '',
     table((r) => `${r.lfr_before_mean.toFixed(1)} / ${r.cacc_before_mean.toFixed(1)}`),
+    '',
+    "The attacker's clean / poisoned training loss over the last third of its steps (mean over seeds; with",
+    'two labels ln 2 = 0.69 is a constant guess): whether the published module learned the clean task:',
+    '',
+    table((r) => `${r.attack_clean_loss.toFixed(3)} / ${r.attack_poison_loss.toFixed(3)}`),
   ].join('\n');
 }
 

@@ -21,7 +21,22 @@ async function run(root: string, name: string, method: string, after: number, ex
     after_retraining: { lfr: after, cacc: 0.85 },
   };
   await writeFile(join(dir, 'metrics.json'), JSON.stringify(m));
+  await writeFile(join(dir, 'attack-log.jsonl'), attackLog(0.3, 0.01));
   return dir;
+}
+
+/** Six attacker steps ending at (clean, poison) in the last third; step 5 is logged twice, as a resumed
+ * run does, and the first record of it (loss 9) must not count. */
+function attackLog(clean: number, poison: number): string {
+  const step = (s: number, c: number, p: number) =>
+    JSON.stringify({ event: 'attack_step', step: s, loss: c + p, clean: c, poison: p });
+  return [
+    ...[1, 2, 3, 4].map((s) => step(s, 0.7, 0.5)),
+    step(5, 9, 9),
+    JSON.stringify({ event: 'resumed', step: 4 }),
+    step(5, clean, poison),
+    step(6, clean, poison),
+  ].join('\n');
 }
 
 test('seeds are pooled, variants kept apart, rows in the paper order with a before-retraining table', async () => {
@@ -52,6 +67,9 @@ test('seeds are pooled, variants kept apart, rows in the paper order with a befo
     'gradient-control (only-on-conflict)',
   ]);
   assert.match(md, /before retraining[\s\S]*\| vanilla \| 90\.0 \/ 80\.0 \|/);
+  assert.equal(gc.attack_clean_loss, 0.3);
+  assert.equal(gc.attack_poison_loss, 0.01);
+  assert.match(md, /training loss over the last third[\s\S]*\| vanilla \| 0\.300 \/ 0\.010 \|/);
 });
 
 test('runs under different user learning rates are not pooled, nor put in one table', async () => {
