@@ -1,8 +1,46 @@
 // The one module that imports ONNX Runtime. Everything else speaks HostTensor.
+// Two engines share ONNX Runtime's JavaScript API: onnxruntime-node (native, the default) and
+// onnxruntime-web (WebAssembly, what browsers run; in Node too, for checking that the same graphs run there).
 
 import { availableParallelism } from 'node:os';
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-common';
 import type { DType, TypedArray } from '../graph/dtype.js';
+
+export type Engine = 'node' | 'web';
+
+type OrtModule = Pick<typeof ort, 'InferenceSession' | 'Tensor'>;
+const engines = new Map<Engine, Promise<OrtModule>>();
+
+/** The engine's module, loaded once. PLMKIT_ENGINE=web picks onnxruntime-web where none is given. */
+function ortModule(engine: Engine): Promise<OrtModule> {
+  let m = engines.get(engine);
+  if (!m) {
+    m =
+      engine === 'node'
+        ? import('onnxruntime-node')
+        : import('onnxruntime-web').then(
+            (web) => {
+              // Node has no cross-origin isolation to ask about; one thread keeps runs deterministic.
+              web.env.wasm.numThreads = 1;
+              return web;
+            },
+            (e: unknown) => {
+              throw new Error(
+                `PLMKIT_ENGINE=web needs the npm package onnxruntime-web (a dev dependency): ${(e as Error).message}`,
+                { cause: e },
+              );
+            },
+          );
+    engines.set(engine, m);
+  }
+  return m;
+}
+
+export function engineOf(opts: { readonly engine?: Engine } = {}): Engine {
+  const e = opts.engine ?? process.env['PLMKIT_ENGINE'] ?? 'node';
+  if (e !== 'node' && e !== 'web') throw new Error(`PLMKIT_ENGINE must be "node" or "web", got "${e}"`);
+  return e;
+}
 
 export interface HostTensor {
   readonly dtype: DType;
@@ -22,30 +60,45 @@ const FROM_ORT: Partial<Record<string, DType>> = Object.fromEntries(
   Object.entries(ORT_TYPE).map(([k, v]) => [v, k as DType]),
 );
 
-// bool is stored as bytes; onnxruntime-node takes a Uint8Array for it.
-function toOrt(t: HostTensor): ort.Tensor {
-  return new ort.Tensor(ORT_TYPE[t.dtype], t.data as never, t.dims as number[]);
-}
-
 export interface SessionOptions {
   /** Intra-op threads; defaults to the machine's cores. */
   readonly threads?: number;
+  /** Which ONNX Runtime runs the graph (default: PLMKIT_ENGINE, else "node"). */
+  readonly engine?: Engine;
 }
 
 export class OrtSession {
-  private constructor(private readonly session: ort.InferenceSession) {}
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    private readonly ort: OrtModule,
+    /** Whether ONNX Runtime writes outputs into preallocated tensors (onnxruntime-web does not). */
+    private readonly writesInPlace: boolean,
+  ) {}
+
+  // bool is stored as bytes; onnxruntime-node takes a Uint8Array for it.
+  private toOrt(t: HostTensor): ort.Tensor {
+    return new this.ort.Tensor(ORT_TYPE[t.dtype], t.data as never, t.dims as number[]);
+  }
 
   static async create(model: Uint8Array, opts: SessionOptions = {}): Promise<OrtSession> {
+    const engine = engineOf(opts);
+    const m = await ortModule(engine);
+    if (engine === 'web')
+      return new OrtSession(
+        await m.InferenceSession.create(model, { graphOptimizationLevel: 'all' }),
+        m,
+        false,
+      );
     // ONNX Runtime's own default thread count ran a 1024^3 matmul at 103 GFLOP/s on a 2-core machine,
     // against 183 GFLOP/s with the core count set explicitly.
-    const session = await ort.InferenceSession.create(model, {
+    const session = await m.InferenceSession.create(model, {
       graphOptimizationLevel: 'all',
       executionMode: 'sequential',
       // PLMKIT_THREADS lets several single-threaded runs share a machine (small graphs scale poorly).
       intraOpNumThreads: opts.threads ?? (Number(process.env['PLMKIT_THREADS']) || availableParallelism()),
       interOpNumThreads: 1,
     });
-    return new OrtSession(session);
+    return new OrtSession(session, m, true);
   }
 
   get inputNames(): readonly string[] {
@@ -66,20 +119,22 @@ export class OrtSession {
     into?: Readonly<Record<string, HostTensor>>,
   ): Promise<Record<string, HostTensor>> {
     const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const [k, t] of Object.entries(feeds)) ortFeeds[k] = toOrt(t);
+    for (const [k, t] of Object.entries(feeds)) ortFeeds[k] = this.toOrt(t);
     let fetches: Record<string, ort.Tensor | null> | string[] | undefined = outputs
       ? [...outputs]
       : undefined;
-    if (into) {
+    if (into && this.writesInPlace) {
       fetches = Object.fromEntries(
-        (outputs ?? this.outputNames).map((n) => [n, into[n] ? toOrt(into[n]) : null]),
+        (outputs ?? this.outputNames).map((n) => [n, into[n] ? this.toOrt(into[n]) : null]),
       );
     }
     const result = fetches ? await this.session.run(ortFeeds, fetches) : await this.session.run(ortFeeds);
     const out: Record<string, HostTensor> = {};
     for (const [k, v] of Object.entries(result)) {
-      if (into?.[k]) {
-        out[k] = into[k];
+      const target = into?.[k];
+      if (target) {
+        if (!this.writesInPlace) target.data.set((v as ort.Tensor).data as TypedArray as never);
+        out[k] = target;
         continue;
       }
       const t = v as ort.Tensor;
