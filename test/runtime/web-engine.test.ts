@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
+import { OrtSession } from '../../src/runtime/ort.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const files = [
@@ -41,4 +42,18 @@ test('inference, optimizers and training steps pass on onnxruntime-web', async (
   const count = (k: string) => Number(new RegExp(`^# ${k} (\\d+)$`, 'm').exec(stdout)?.[1]);
   assert.equal(count('fail'), 0, stdout);
   assert.ok(count('pass') >= 16, `only ${count('pass')} tests ran:\n${stdout}`);
+});
+
+test('an unknown PLMKIT_ENGINE is refused, naming the variable and the engines', async () => {
+  const before = process.env['PLMKIT_ENGINE'];
+  process.env['PLMKIT_ENGINE'] = 'gpu';
+  try {
+    await assert.rejects(
+      OrtSession.create(new Uint8Array()),
+      /PLMKIT_ENGINE must be "node" or "web", got "gpu"/,
+    );
+  } finally {
+    if (before === undefined) delete process.env['PLMKIT_ENGINE'];
+    else process.env['PLMKIT_ENGINE'] = before;
+  }
 });
