@@ -5,6 +5,7 @@ import { input, matmul, matmulFlops, sum, type Tensor } from '../src/graph/index
 import { ModelBuilder } from '../src/nn/builder.js';
 import { BERT_MINI, classificationLoss, sequenceClassifier, textInputs } from '../src/nn/bert.js';
 import { compile } from '../src/runtime/compiled.js';
+import type { Engine } from '../src/runtime/ort.js';
 import { Rng } from '../src/runtime/random.js';
 import { TrainStep } from '../src/runtime/train-step.js';
 import { Graph } from '../src/graph/graph.js';
@@ -12,13 +13,14 @@ import { median, peakRssMb, timeAsync } from './timing.js';
 
 const N = 1024;
 
-export async function engineMatmulGflops(): Promise<number> {
+/** The 1024x1024 matmul on onnxruntime-node (`engine`), or on onnxruntime-web (WebAssembly, 1 thread). */
+export async function engineMatmulGflops(engine: Engine = 'node'): Promise<number> {
   const g = new Graph();
   const a = input(g, 'a', 'float32', [N, N]);
   const b = input(g, 'b', 'float32', [N, N]);
   // Only a scalar leaves the session: copying a 4 MB result out of onnxruntime-node costs about as much
   // as the product itself on this machine, and this figure is meant to measure the engine's kernels.
-  const fn = await compile({ inputs: [a, b], outputs: { c: sum(matmul(a, b)) } });
+  const fn = await compile({ inputs: [a, b], outputs: { c: sum(matmul(a, b)) }, session: { engine } });
   const rng = new Rng(0);
   const data = () => ({
     dtype: 'float32' as const,
@@ -131,10 +133,11 @@ export async function benchEngine(): Promise<Record<string, unknown>> {
   // The train step runs first: this machine runs the first seconds of sustained load markedly slower.
   const trainStep = await bertMiniTrainStep();
   const engine = await engineMatmulGflops();
+  const web = await engineMatmulGflops('web');
   const wasm = await tfjsMatmulGflops('wasm');
   const cpu = await tfjsMatmulGflops('cpu');
   return {
-    matmul_gflops: { engine, tfjs_wasm: wasm, tfjs_cpu: cpu },
+    matmul_gflops: { engine, onnxruntime_web: web, tfjs_wasm: wasm, tfjs_cpu: cpu },
     engine_over_tfjs_wasm: wasm ? engine / wasm : null,
     train_step: { ...trainStep, efficiency: trainStep.gflops / engine },
     peak_rss_mb: peakRssMb(),
