@@ -1,160 +1,26 @@
-// Hugging Face model directories: config.json and safetensors weights to a ModelConfig and parameter
-// values for a ModelBuilder's graph, and back. Linear weights are stored [out, in] by Hugging Face and
-// [in, out] here; they are transposed at this boundary and nowhere else.
+// Hugging Face model directories: config.json and safetensors files read into a ModelConfig and tensors,
+// and written back (the in-memory mapping to parameter values: ./weights.ts, re-exported here).
 
 import { mkdir } from 'node:fs/promises';
 import type { ModelBuilder } from '../nn/builder.js';
 import type { ModelConfig } from '../nn/config.js';
-import { Rng, deriveSeed } from '../runtime/random.js';
-import { initialise } from '../nn/builder.js';
-import { loadHfConfig, writeHfConfig, type HfConfig } from './hf-config.js';
-import { readSafetensorsDir, tensorToFloat32, writeSafetensorsDir, type SafeTensor } from './safetensors.js';
+import { loadHfConfig, writeHfConfig } from './hf-config.js';
+import { readSafetensorsDir, writeSafetensorsDir } from './safetensors.js';
+import {
+  CheckpointError,
+  hfConfigFromModel,
+  modelConfigFromHf,
+  transpose2d,
+  type PretrainedDir,
+} from './weights.js';
 
-export class CheckpointError extends Error {
-  override name = 'CheckpointError';
-}
-
-export function modelConfigFromHf(hf: HfConfig): ModelConfig {
-  if (hf.position_embedding_type && hf.position_embedding_type !== 'absolute')
-    throw new CheckpointError(
-      `position_embedding_type "${hf.position_embedding_type}" is not supported (only "absolute")`,
-    );
-  return {
-    modelType: hf.model_type,
-    vocabSize: hf.vocab_size,
-    maxPositions: hf.max_position_embeddings,
-    typeVocabSize: hf.type_vocab_size,
-    padTokenId: hf.pad_token_id,
-    hiddenSize: hf.hidden_size,
-    numLayers: hf.num_hidden_layers,
-    numHeads: hf.num_attention_heads,
-    intermediateSize: hf.intermediate_size,
-    hiddenDropout: hf.hidden_dropout_prob,
-    attentionDropout: hf.attention_probs_dropout_prob,
-    layerNormEps: hf.layer_norm_eps,
-    initStd: typeof hf['initializer_range'] === 'number' ? (hf['initializer_range'] as number) : 0.02,
-    hiddenAct: hf.hidden_act,
-    numLabels: hf.num_labels,
-  };
-}
-
-/** config.json fields for a model config, keeping `base` fields (labels, architectures, extra keys). */
-export function hfConfigFromModel(
-  cfg: ModelConfig,
-  base: Readonly<Record<string, unknown>> = {},
-): Record<string, unknown> {
-  const id2label =
-    (base['id2label'] as Record<string, string> | undefined) ??
-    Object.fromEntries(Array.from({ length: cfg.numLabels }, (_, i) => [String(i), `LABEL_${i}`]));
-  return {
-    ...base,
-    model_type: cfg.modelType,
-    architectures: (base['architectures'] as string[] | undefined) ?? [
-      cfg.modelType === 'bert' ? 'BertForSequenceClassification' : 'RobertaForSequenceClassification',
-    ],
-    vocab_size: cfg.vocabSize,
-    max_position_embeddings: cfg.maxPositions,
-    type_vocab_size: cfg.typeVocabSize,
-    pad_token_id: cfg.padTokenId,
-    hidden_size: cfg.hiddenSize,
-    num_hidden_layers: cfg.numLayers,
-    num_attention_heads: cfg.numHeads,
-    intermediate_size: cfg.intermediateSize,
-    hidden_dropout_prob: cfg.hiddenDropout,
-    attention_probs_dropout_prob: cfg.attentionDropout,
-    layer_norm_eps: cfg.layerNormEps,
-    initializer_range: cfg.initStd,
-    hidden_act: cfg.hiddenAct ?? 'gelu',
-    id2label,
-    label2id: Object.fromEntries(Object.entries(id2label).map(([i, l]) => [l, Number(i)])),
-  };
-}
-
-export interface PretrainedDir {
-  readonly dir: string;
-  readonly hf: HfConfig;
-  readonly config: ModelConfig;
-  readonly tensors: ReadonlyMap<string, SafeTensor>;
-  readonly files: readonly string[];
-}
+export * from './weights.js';
 
 export async function readPretrained(dir: string): Promise<PretrainedDir> {
   const hf = await loadHfConfig(dir);
   const { tensors, files } = await readSafetensorsDir(dir);
   return { dir, hf, config: modelConfigFromHf(hf), tensors, files };
 }
-
-/** Names a checkpoint may use for one of our parameters (bare encoders, old gamma/beta LayerNorm names). */
-function candidates(name: string, modelType: string): string[] {
-  const out = [name];
-  if (name.startsWith(`${modelType}.`)) out.push(name.slice(modelType.length + 1));
-  for (const n of [...out]) {
-    if (/LayerNorm\.weight$/.test(n)) out.push(n.replace(/weight$/, 'gamma'));
-    if (/LayerNorm\.bias$/.test(n)) out.push(n.replace(/bias$/, 'beta'));
-  }
-  return out;
-}
-
-export interface BoundWeights {
-  readonly values: Map<string, Float32Array>;
-  /** Our parameters the checkpoint lacked, initialised fresh (a new classification head, say). */
-  readonly initialised: readonly string[];
-  /** Checkpoint tensors no parameter used (an MLM head when fine-tuning, say). */
-  readonly unused: readonly string[];
-}
-
-function transpose2d(v: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(v.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = v[r * cols + c]!;
-  return out;
-}
-
-/**
- * Values for every parameter of `b` from checkpoint tensors. Shapes are checked (naming the key and both
- * shapes); parameters matching `mayInitialise` (by default the task head) may be missing and are then
- * initialised with `seed`, any other missing parameter is an error.
- */
-export function bindWeights(
-  b: ModelBuilder,
-  pre: Pick<PretrainedDir, 'dir' | 'tensors' | 'config'>,
-  seed = 0,
-  mayInitialise: (name: string) => boolean = (n) => /^(classifier|bert\.pooler)\./.test(n),
-): BoundWeights {
-  const values = new Map<string, Float32Array>();
-  const used = new Set<string>();
-  const initialised: string[] = [];
-  const missing: string[] = [];
-  for (const [name, spec] of b.params) {
-    const shape = spec.tensor.shape as number[];
-    const key = candidates(name, pre.config.modelType).find((k) => pre.tensors.has(k));
-    if (!key) {
-      if (!mayInitialise(name)) {
-        missing.push(name);
-        continue;
-      }
-      const size = shape.reduce((a, c) => a * c, 1);
-      values.set(name, initialise(size, spec.init, new Rng(deriveSeed(seed, name))));
-      initialised.push(name);
-      continue;
-    }
-    used.add(key);
-    const t = pre.tensors.get(key)!;
-    const stored = spec.linear ? [shape[1]!, shape[0]!] : shape;
-    if (t.shape.length !== stored.length || t.shape.some((d, i) => d !== stored[i]))
-      throw new CheckpointError(
-        `${pre.dir}: tensor "${key}" has shape [${t.shape.join(', ')}], the model expects [${stored.join(', ')}]`,
-      );
-    const v = tensorToFloat32(t, key);
-    values.set(name, spec.linear ? transpose2d(v, stored[0]!, stored[1]!) : v);
-  }
-  if (missing.length)
-    throw new CheckpointError(
-      `${pre.dir}: checkpoint lacks ${missing.length} parameter(s) the model needs: ${missing.slice(0, 8).join(', ')}${missing.length > 8 ? ', ...' : ''}`,
-    );
-  const unused = [...pre.tensors.keys()].filter((k) => !used.has(k));
-  return { values, initialised, unused };
-}
-
 export interface SaveOptions {
   readonly floatStorage?: 'F32' | 'F16' | 'BF16';
   readonly maxShardSize?: number | string;

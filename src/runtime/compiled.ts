@@ -1,7 +1,6 @@
 // A compiled function: one ONNX graph for a fixed set of inputs and outputs, one ONNX Runtime session,
 // feeds checked against the declared names, dtypes and shapes before they reach the runtime.
 
-import { writeFile, rename } from 'node:fs/promises';
 import { emitModel, encodeModel, leafName, type EmitSpec } from '../graph/emit.js';
 import { formatShape, type Dim } from '../graph/shape.js';
 import { OrtSession, type HostTensor, type SessionOptions } from './ort.js';
@@ -90,6 +89,8 @@ export class CompiledFunction {
 
   /** Writes the ONNX model atomically (temporary file, then rename). */
   async save(path: string): Promise<void> {
+    // Imported here, not at the top, so that browsers can load this module.
+    const { writeFile, rename } = await import('node:fs/promises');
     const tmp = `${path}.tmp-${process.pid}`;
     await writeFile(tmp, this.model);
     await rename(tmp, path);

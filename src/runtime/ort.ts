@@ -2,7 +2,6 @@
 // Two engines share ONNX Runtime's JavaScript API: onnxruntime-node (native, the default) and
 // onnxruntime-web (WebAssembly, what browsers run; in Node too, for checking that the same graphs run there).
 
-import { availableParallelism } from 'node:os';
 import type * as ort from 'onnxruntime-common';
 import type { DType, TypedArray } from '../graph/dtype.js';
 
@@ -36,8 +35,15 @@ function ortModule(engine: Engine): Promise<OrtModule> {
   return m;
 }
 
+const nodeProcess = (
+  globalThis as { process?: { env: Record<string, string | undefined>; versions?: { node?: string } } }
+).process;
+/** An environment variable in Node; undefined in a browser, which has no `process`. */
+const env = (name: string): string | undefined => nodeProcess?.env[name];
+
 export function engineOf(opts: { readonly engine?: Engine } = {}): Engine {
-  const e = opts.engine ?? process.env['PLMKIT_ENGINE'] ?? 'node';
+  // Outside Node (a browser) only onnxruntime-web exists.
+  const e = opts.engine ?? env('PLMKIT_ENGINE') ?? (nodeProcess?.versions?.node ? 'node' : 'web');
   if (e !== 'node' && e !== 'web') throw new Error(`PLMKIT_ENGINE must be "node" or "web", got "${e}"`);
   return e;
 }
@@ -91,11 +97,12 @@ export class OrtSession {
       );
     // ONNX Runtime's own default thread count ran a 1024^3 matmul at 103 GFLOP/s on a 2-core machine,
     // against 183 GFLOP/s with the core count set explicitly.
+    const { availableParallelism } = await import('node:os');
     const session = await m.InferenceSession.create(model, {
       graphOptimizationLevel: 'all',
       executionMode: 'sequential',
       // PLMKIT_THREADS lets several single-threaded runs share a machine (small graphs scale poorly).
-      intraOpNumThreads: opts.threads ?? (Number(process.env['PLMKIT_THREADS']) || availableParallelism()),
+      intraOpNumThreads: opts.threads ?? (Number(env('PLMKIT_THREADS')) || availableParallelism()),
       interOpNumThreads: 1,
     });
     return new OrtSession(session, m, true);

@@ -1,0 +1,61 @@
+// Run by browser.test.ts in a child process under test/helpers/browser-only.mjs (no onnxruntime-node, no
+// native tokenizers, no Node built-ins for src/): the browser entry loads model directories that
+// transformers wrote, through fetchModelFiles, and gives transformers' token ids and logits.
+
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { BrowserClassifier, fetchModelFiles } from '../../src/browser.js';
+
+interface Row {
+  text: string;
+  text_pair: string | null;
+  input_ids: number[];
+  logits: number[];
+}
+
+const root = join(import.meta.dirname, '..', 'fixtures', 'hf-written');
+/** A fetch that serves files from the fixture directory, as a web server would. */
+const localFetch = (async (url: string) => {
+  const file = url.replace(/^https:\/\/example\.org\//, '');
+  return new Response(await readFile(join(root, file)));
+}) as unknown as typeof fetch;
+
+for (const name of ['bert', 'roberta', 'roberta-bf16']) {
+  test(`${name}: the browser entry gives transformers' token ids and logits within 1e-4`, async () => {
+    const ref = JSON.parse(await readFile(join(root, name, 'reference.json'), 'utf8')) as { rows: Row[] };
+    const clf = await BrowserClassifier.load(
+      await fetchModelFiles(`https://example.org/${name}`, localFetch),
+    );
+    const inputs = ref.rows.map((r) =>
+      r.text_pair === null ? r.text : { text: r.text, textPair: r.text_pair },
+    );
+    inputs.forEach((x, i) => assert.deepEqual(clf.encode(x).ids, ref.rows[i]!.input_ids, `ids of row ${i}`));
+    const preds = await clf.predict(inputs);
+    preds.forEach((p, i) => {
+      const d = Math.max(...p.logits.map((v, j) => Math.abs(v - ref.rows[i]!.logits[j]!)));
+      assert.ok(d < 1e-4, `row ${i}: max |diff| ${d}`);
+    });
+    await clf.release();
+  });
+}
+
+test('a long text is cut to the position table, keeping its special tokens', async () => {
+  const clf = await BrowserClassifier.load(await fetchModelFiles('https://example.org/roberta', localFetch));
+  const sentence = 'the quick brown fox jumps over the lazy dog ';
+  const cut = clf.encode(sentence.repeat(12));
+  assert.equal(cut.ids.length, 64);
+  // <s>, then the text's first tokens (words are tokenized one by one), then </s>.
+  const one = clf.encode(sentence).ids;
+  const head = one.slice(1, -2); // (the trailing space joins the next word in the long text)
+  assert.ok(head.length < 62);
+  assert.equal(cut.ids[0], one[0]);
+  assert.equal(cut.ids[63], one.at(-1));
+  assert.deepEqual(cut.ids.slice(1, 1 + head.length), head);
+  assert.throws(
+    () => clf.encode({ text: sentence.repeat(12), textPair: 'a pair' }),
+    /truncating pairs is not supported/,
+  );
+  await clf.release();
+});
