@@ -96,6 +96,7 @@ export interface BoundWeights {
   readonly unused: readonly string[];
 }
 
+/** A row-major [rows, cols] matrix as [cols, rows] (Hugging Face linear weights <-> ours). */
 export function transpose2d(v: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(v.length);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = v[r * cols + c]!;

@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { readSafetensors, tensorToFloat32, writeSafetensors } from '../io/safetensors.js';
 import type { TensorInput } from '../io/safetensors.js';
+import { transpose2d } from '../io/weights.js';
 import { textInputs } from '../nn/bert.js';
 import { ModelBuilder, type ParamSpec } from '../nn/builder.js';
 import type { ModelConfig } from '../nn/config.js';
@@ -83,12 +84,6 @@ export function petParamSpecs(
     head: new Map([...b.params].filter(([n]) => isHeadParam(n))),
     pooler: new Map([...b.params].filter(([n]) => isPoolerParam(n))),
   };
-}
-
-function transpose2d(v: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(v.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = v[r * cols + c]!;
-  return out;
 }
 
 const storedShape = (spec: ParamSpec) => {

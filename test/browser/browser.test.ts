@@ -2,14 +2,10 @@
 // under the conditions of a browser, on model directories that transformers wrote.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
 // @ts-expect-error: a JavaScript build script without type declarations
 import { buildBrowser } from '../../scripts/build-browser.mjs';
-
-const root = join(import.meta.dirname, '..', '..');
+import { runTestsInChild } from '../helpers/child-tests.js';
 
 test('the browser bundle has no static import of Node built-ins, onnxruntime-node or native tokenizers', async () => {
   const result = (await buildBrowser('dist/plmkit-browser.mjs', false)) as {
@@ -22,23 +18,10 @@ test('the browser bundle has no static import of Node built-ins, onnxruntime-nod
 });
 
 test('under browser conditions the entry loads transformers-written models and matches their logits', async () => {
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    [
-      '--import',
-      './test/helpers/browser-only.mjs',
-      '--import',
-      'tsx',
-      '--test',
-      '--test-reporter',
-      'tap',
-      'test/browser/in-browser-conditions.ts',
-    ],
-    { cwd: root, env: { ...process.env, NODE_TEST_CONTEXT: undefined, PLMKIT_ENGINE: undefined } },
-  ).catch((e: { stdout?: string; message: string }) => {
-    throw new Error(`${e.message}\n${e.stdout ?? ''}`.slice(0, 20000));
+  const { pass, fail, stdout } = await runTestsInChild(['test/browser/in-browser-conditions.ts'], {
+    imports: ['./test/helpers/browser-only.mjs'],
+    env: { PLMKIT_ENGINE: undefined },
   });
-  const count = (k: string) => Number(new RegExp(`^# ${k} (\\d+)$`, 'm').exec(stdout)?.[1]);
-  assert.equal(count('fail'), 0, stdout);
-  assert.equal(count('pass'), 4, stdout);
+  assert.equal(fail, 0, stdout);
+  assert.equal(pass, 4, stdout);
 });
