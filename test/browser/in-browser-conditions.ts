@@ -7,15 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { BrowserClassifier, fetchModelFiles } from '../../src/browser.js';
+import { HF_WRITTEN as root, hfWrittenRows } from '../helpers/hf-written.js';
 
-interface Row {
-  text: string;
-  text_pair: string | null;
-  input_ids: number[];
-  logits: number[];
-}
-
-const root = join(import.meta.dirname, '..', 'fixtures', 'hf-written');
 /** A fetch that serves files from the fixture directory, as a web server would. */
 const localFetch = (async (url: string) => {
   const file = url.replace(/^https:\/\/example\.org\//, '');
@@ -24,7 +17,7 @@ const localFetch = (async (url: string) => {
 
 for (const name of ['bert', 'roberta', 'roberta-bf16']) {
   test(`${name}: the browser entry gives transformers' token ids and logits within 1e-4`, async () => {
-    const ref = JSON.parse(await readFile(join(root, name, 'reference.json'), 'utf8')) as { rows: Row[] };
+    const ref = { rows: await hfWrittenRows(name) };
     const clf = await BrowserClassifier.load(
       await fetchModelFiles(`https://example.org/${name}`, localFetch),
     );

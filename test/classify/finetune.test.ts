@@ -12,7 +12,8 @@ import { TextClassifier } from '../../src/classify/classifier.js';
 import { finetune, type FinetuneOptions } from '../../src/classify/finetune.js';
 import { setupRun } from '../../src/classify/setup.js';
 import { readPretrained } from '../../src/io/checkpoint.js';
-import { readSafetensors, tensorToFloat32, writeSafetensors } from '../../src/io/safetensors.js';
+import { readSafetensors } from '../../src/io/safetensors.js';
+import { dropTensors } from '../helpers/drop-tensors.js';
 import { parsePetConfig } from '../../src/pet/index.js';
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures');
@@ -183,14 +184,7 @@ for (const method of ['lora', 'adapter'] as const) {
     // its own pooler (transformers draws a random one) must not change what the module computes.
     const withPooler = await tinyModelDir();
     const model = await tinyModelDir();
-    const file = join(model, 'model.safetensors');
-    const all = (await readSafetensors(file)).tensors;
-    const kept = new Map(
-      [...all]
-        .filter(([k]) => !k.startsWith('bert.pooler.'))
-        .map(([k, t]) => [k, { shape: t.shape, data: tensorToFloat32(t, k) }]),
-    );
-    await writeSafetensors(file, kept);
+    await dropTensors(join(model, 'model.safetensors'), 'bert.pooler.');
     const data = await toyData();
     const out = await mkdtemp(join(tmpdir(), 'plmkit-run-'));
     const pet = parsePetConfig(method === 'lora' ? { method, r: 4 } : { method, bottleneckSize: 8 });

@@ -3,27 +3,15 @@
 // (fixtures made by scripts/make_hf_fixtures.py with transformers 5.18.0 and PEFT 0.21.0).
 
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { TextClassifier } from '../../src/classify/classifier.js';
-
-interface Row {
-  text: string;
-  text_pair: string | null;
-  input_ids: number[];
-  logits: number[];
-}
-
-const root = join(import.meta.dirname, '..', 'fixtures', 'hf-written');
+import { HF_WRITTEN as root, hfWrittenRows } from '../helpers/hf-written.js';
 
 for (const name of ['bert', 'bert-fp16-sharded', 'roberta', 'roberta-bf16']) {
   test(`${name} saved by transformers: same token ids, logits within 1e-4`, async () => {
     const dir = join(root, name);
-    const ref = JSON.parse(await readFile(join(dir, 'reference.json'), 'utf8')) as {
-      transformers_version: string;
-      rows: Row[];
-    };
+    const ref = { rows: await hfWrittenRows(name) };
     const clf = await TextClassifier.load(dir);
     const examples = ref.rows.map((r) =>
       r.text_pair === null ? { text: r.text } : { text: r.text, textPair: r.text_pair },
@@ -57,7 +45,7 @@ test('a text longer than the position table is cut to it (RoBERTa: max_position_
 
 test('a LoRA module saved by PEFT loads onto its base with PEFT logits within 1e-4', async () => {
   const dir = join(root, 'bert-lora-peft');
-  const ref = JSON.parse(await readFile(join(dir, 'reference.json'), 'utf8')) as { rows: Row[] };
+  const ref = { rows: await hfWrittenRows('bert-lora-peft') };
   const clf = await TextClassifier.load(join(root, 'bert'), { adapter: dir });
   const preds = await clf.predict(
     ref.rows.map((r) => (r.text_pair === null ? { text: r.text } : { text: r.text, textPair: r.text_pair })),

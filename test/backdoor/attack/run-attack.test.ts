@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { readSafetensors, tensorToFloat32, writeSafetensors } from '../../../src/io/safetensors.js';
+import { readSafetensors, tensorToFloat32 } from '../../../src/io/safetensors.js';
+import { dropTensors } from '../../helpers/drop-tensors.js';
 import { Rng } from '../../../src/runtime/random.js';
 
 const run = promisify(execFile);
@@ -259,16 +260,7 @@ test('on a base without BERT pooler (an MLM checkpoint), published and retrained
   const model = join(work, 'model');
   await cp(join(fixtures, 'models', 'tiny-bert'), model, { recursive: true });
   await cp(join(fixtures, 'tokenizers', 'bert-wordpiece'), model, { recursive: true });
-  const file = join(model, 'model.safetensors');
-  const all = (await readSafetensors(file)).tensors;
-  await writeSafetensors(
-    file,
-    new Map(
-      [...all]
-        .filter(([k]) => !k.startsWith('bert.pooler.'))
-        .map(([k, t]) => [k, { shape: t.shape, data: tensorToFloat32(t, k) }]),
-    ),
-  );
+  await dropTensors(join(model, 'model.safetensors'), 'bert.pooler.');
   const a = await toyDomain(join(work, 'a'), ['the cat sat on the mat', 'a new book'], 3);
   const b = await toyDomain(join(work, 'b'), ['the dog was fast', 'one two three'], 4);
   const out = join(work, 'run');
@@ -303,7 +295,13 @@ test('on a base without BERT pooler (an MLM checkpoint), published and retrained
   );
   const m = JSON.parse(stdout);
   const predict = async (base: string, adapter: string) =>
-    (await run(process.execPath, [cli, 'predict', '--model', base, '--adapter', adapter, '--data', join(b, 'test.jsonl')], { cwd: root })).stdout;
+    (
+      await run(
+        process.execPath,
+        [cli, 'predict', '--model', base, '--adapter', adapter, '--data', join(b, 'test.jsonl')],
+        { cwd: root },
+      )
+    ).stdout;
   const withPooler = join(work, 'with-pooler');
   await cp(join(fixtures, 'models', 'tiny-bert'), withPooler, { recursive: true });
   await cp(join(fixtures, 'tokenizers', 'bert-wordpiece'), withPooler, { recursive: true });
