@@ -57,6 +57,16 @@ bench
     process.stdout.write(`${JSON.stringify(await benchAttack(), null, 2)}\n`);
   });
 
+bench
+  .command('profile')
+  .argument('<file>', 'an ONNX Runtime profile, written by any command run with PLMKIT_PROFILE=DIR')
+  .description('kernel time of a profiled session, summed by op type and by output size')
+  .option('--json', 'print JSON (the only format so far)', true)
+  .action(async (file: string) => {
+    const { summarizeProfile } = await import('../../bench/profile.js');
+    process.stdout.write(`${JSON.stringify(await summarizeProfile(file), null, 2)}\n`);
+  });
+
 try {
   await program.parseAsync(process.argv);
 } catch (e) {

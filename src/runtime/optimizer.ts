@@ -4,6 +4,8 @@
 import type { Graph, Tensor } from '../graph/graph.js';
 import { input } from '../graph/ops/core.js';
 import { add, div, mul, sqrt, sub } from '../graph/ops/elementwise.js';
+import { indexAdd } from '../graph/ops/nn-ops.js';
+import { denseGradient, type RowGradient } from './row-gradient.js';
 
 export type OptimizerConfig =
   | {
@@ -53,18 +55,19 @@ export function stepScalarValues(cfg: OptimizerConfig, lr: number, step: number)
   return v;
 }
 
-/** New parameter and slot values after one update (decoupled weight decay for AdamW, as PyTorch's AdamW). */
 /**
  * New parameter and slot values after one update. `gradScale` (a scalar, e.g. the clipping factor)
  * multiplies the gradient; AdamW folds it into its scalar coefficients instead of scaling the gradient
  * tensor. AdamW is PyTorch's (decoupled weight decay), rearranged so that the bias corrections are
  * scalars: p -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps) = (lr*sqrt(bc2)/bc1) * m / (sqrt(v) + eps*sqrt(bc2)).
+ * A gradient given as rows (an embedding's) adds into AdamW's decayed moments at those rows only: the same
+ * values as the dense update, with fewer passes over the table.
  */
 export function applyUpdate(
   cfg: OptimizerConfig,
   name: string,
   p: Tensor,
-  g: Tensor,
+  grad: Tensor | RowGradient,
   slots: readonly Tensor[],
   s: StepScalars,
   gradScale?: Tensor,
@@ -75,12 +78,19 @@ export function applyUpdate(
     const wd = (cfg.noDecay ?? defaultNoDecay)(name) ? 0 : (cfg.weightDecay ?? 0.01);
     const c1 = gradScale ? mul(gradScale, 1 - b1) : 1 - b1;
     const c2 = gradScale ? mul(mul(gradScale, gradScale), 1 - b2) : 1 - b2;
-    const m = add(mul(slots[0]!, b1), mul(g, c1));
-    const v = add(mul(slots[1]!, b2), mul(mul(g, g), c2));
+    const rows = 'rows' in grad ? grad : undefined;
+    // Same operations in the same order either way: (m*b1) + (g*c1) and (v*b2) + ((g*g)*c2).
+    const m = rows
+      ? indexAdd(mul(slots[0]!, b1), rows.index, mul(rows.rows, c1))
+      : add(mul(slots[0]!, b1), mul(grad as Tensor, c1));
+    const v = rows
+      ? indexAdd(mul(slots[1]!, b2), rows.index, mul(mul(rows.rows, rows.rows), c2))
+      : add(mul(slots[1]!, b2), mul(mul(grad as Tensor, grad as Tensor), c2));
     const update = mul(div(m, add(sqrt(v), s['epsHat']!)), s['stepSize']!);
     const decayed = wd === 0 ? p : mul(p, sub(1, mul(s.lr, wd)));
     return { param: sub(decayed, update), slots: [m, v] };
   }
+  const g = 'rows' in grad ? denseGradient(p, grad) : grad;
   const wd = cfg.weightDecay ?? 0;
   const scaled = gradScale ? mul(g, gradScale) : g;
   const gd = wd === 0 ? scaled : add(scaled, mul(p, wd));

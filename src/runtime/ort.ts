@@ -79,6 +79,7 @@ export class OrtSession {
     private readonly ort: OrtModule,
     /** Whether ONNX Runtime writes outputs into preallocated tensors (onnxruntime-web does not). */
     private readonly writesInPlace: boolean,
+    private readonly profiling = false,
   ) {}
 
   // bool is stored as bytes; onnxruntime-node takes a Uint8Array for it.
@@ -98,14 +99,20 @@ export class OrtSession {
     // ONNX Runtime's own default thread count ran a 1024^3 matmul at 103 GFLOP/s on a 2-core machine,
     // against 183 GFLOP/s with the core count set explicitly.
     const { availableParallelism } = await import('node:os');
+    // PLMKIT_PROFILE=DIR writes ONNX Runtime's per-node timings (Chrome trace JSON) into DIR when the
+    // session is released; `plmkit bench profile` sums them by op.
+    const profileDir = env('PLMKIT_PROFILE');
     const session = await m.InferenceSession.create(model, {
+      ...(profileDir
+        ? { enableProfiling: true, profileFilePrefix: (await import('node:path')).join(profileDir, 'ort') }
+        : {}),
       graphOptimizationLevel: 'all',
       executionMode: 'sequential',
       // PLMKIT_THREADS lets several single-threaded runs share a machine (small graphs scale poorly).
       intraOpNumThreads: opts.threads ?? (Number(env('PLMKIT_THREADS')) || availableParallelism()),
       interOpNumThreads: 1,
     });
-    return new OrtSession(session, m, true);
+    return new OrtSession(session, m, true, Boolean(profileDir));
   }
 
   get inputNames(): readonly string[] {
@@ -153,6 +160,7 @@ export class OrtSession {
   }
 
   async release(): Promise<void> {
+    if (this.profiling) this.session.endProfiling();
     await this.session.release();
   }
 }

@@ -14,6 +14,7 @@ import { CompiledFunction, FeedError } from './compiled.js';
 import { allocate } from '../graph/dtype.js';
 import { emitLoopModel, encodeModel, loopNames, neededNodes } from '../graph/emit.js';
 import { DropoutOp } from '../graph/ops/nn-ops.js';
+import { rowGradient } from './row-gradient.js';
 import type { HostTensor, SessionOptions } from './ort.js';
 import {
   applyUpdate,
@@ -55,6 +56,8 @@ export interface TrainStepSpec {
   readonly grads?: readonly Tensor[];
   /** More graph outputs returned each step (per-layer gradient norms, cosine similarities, ...). */
   readonly extraOutputs?: Readonly<Record<string, Tensor>>;
+  /** Update embedding tables from dense gradients instead of their looked-up rows (for comparisons). */
+  readonly denseGradients?: boolean;
   readonly session?: SessionOptions;
 }
 
@@ -102,7 +105,14 @@ export class TrainStep {
     if (grads.length !== spec.trainable.length)
       fail('TrainStep', `${grads.length} gradients for ${names.length} parameters`);
 
-    const sq = grads.map((gr) => sum(mul(gr, gr)));
+    // Embedding tables' gradients as their rows (unless `denseGradients`): see row-gradient.ts.
+    const rowGrads = spec.trainable.map((p, i) =>
+      spec.denseGradients ? undefined : rowGradient(p, grads[i]!),
+    );
+    const sq = grads.map((gr, i) => {
+      const r = rowGrads[i]?.rows ?? gr;
+      return sum(mul(r, r));
+    });
     const gradNorm = sqrt(sq.reduce((a, b) => add(a, b), scalar(g, 0)));
     // Clipping as torch.nn.utils.clip_grad_norm_: scale = min(1, max_norm / norm), applied by the update.
     const clipScale = spec.clipNorm ? div(spec.clipNorm, maximum(gradNorm, spec.clipNorm)) : undefined;
@@ -115,7 +125,15 @@ export class TrainStep {
     spec.trainable.forEach((p, i) => {
       const slots = suffixes.map((s) => input(g, `${names[i]}:${s}`, 'float32', p.shape));
       slotInputs.push(...slots);
-      const upd = applyUpdate(spec.optimizer, names[i]!, p, grads[i]!, slots, scalars, clipScale);
+      const upd = applyUpdate(
+        spec.optimizer,
+        names[i]!,
+        p,
+        rowGrads[i] ?? grads[i]!,
+        slots,
+        scalars,
+        clipScale,
+      );
       outputs[NEXT + names[i]] = upd.param;
       upd.slots.forEach((t, j) => (outputs[`${NEXT}${names[i]}:${suffixes[j]}`] = t));
     });

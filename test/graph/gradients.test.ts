@@ -354,6 +354,11 @@ const CASES: readonly Case[] = [
     inputs: [{ shape: [4, 3] }, { shape: [3, 3] }],
     f: ([like, upd]) => G.scatterAdd(like!, int64(like!.graph, [1, 3, 1], [3]), upd!),
   },
+  {
+    op: 'IndexAdd',
+    inputs: [{ shape: [4, 3] }, { shape: [2, 2, 3] }],
+    f: ([data, upd]) => G.indexAdd(data!, int64(data!.graph, [2, 0, 2, 1], [2, 2]), upd!),
+  },
 ];
 
 /**
@@ -374,6 +379,7 @@ const EXEMPT: Readonly<Record<string, string>> = {
   Not: 'bool result',
   Shape: 'int64 result',
   Arange: 'int64 result',
+  Unique: 'int64 results',
   OneHot: 'integer input; zero cotangent checked below',
   StopGradient: 'zero derivative by definition, which differences cannot see; checked below',
   Dropout: 'random; its gradient is checked against the forward mask below',

@@ -20,7 +20,14 @@ import { loadTokenizer, type Tokenizer } from '../../io/tokenizer/index.js';
 import { sequenceClassifier, textInputs } from '../../nn/bert.js';
 import { ModelBuilder } from '../../nn/builder.js';
 import type { ModelConfig } from '../../nn/config.js';
-import { isPoolerParam, loadPet, parsePetConfig, petClassifier, savePet, type PetConfig } from '../../pet/index.js';
+import {
+  isPoolerParam,
+  loadPet,
+  parsePetConfig,
+  petClassifier,
+  savePet,
+  type PetConfig,
+} from '../../pet/index.js';
 import { compile } from '../../runtime/compiled.js';
 import { replaceDir } from '../../io/atomic-dir.js';
 import { JsonlLog } from '../../report/jsonl-log.js';

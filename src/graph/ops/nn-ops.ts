@@ -1,8 +1,8 @@
 // Primitives specific to neural networks: softmax, embedding gather and its scatter-add gradient,
-// one-hot, seeded dropout, and position ranges.
+// distinct indices and row additions (sparse embedding updates), one-hot, seeded dropout, and position ranges.
 
 import { isFloat, type DType } from '../dtype.js';
-import { fail, type Tensor } from '../graph.js';
+import { fail, type LowerContext, type Tensor } from '../graph.js';
 import { normAxis, type Dim } from '../shape.js';
 import { cast } from './core.js';
 import { exp, mul, sub } from './elementwise.js';
@@ -94,22 +94,83 @@ export const ScatterAddOp = defineOp({
     ctx.emit('ConstantOfShape', [shape], [zeros], {
       value: { kind: 'tensor', dtype: like.dtype, dims: [1], data: [0] },
     });
-    let index = ctx.name(idx);
-    if (idx.dtype !== 'int64') {
-      const i64 = ctx.fresh('idx');
-      ctx.emit('Cast', [index], [i64], { to: { kind: 'int', value: 7 } });
-      index = i64;
+    lowerRowAdd(ctx, zeros, idx, upd, ctx.outputName(node, 0));
+  },
+});
+
+/** ScatterND with reduction "add" of `upd` rows into `data` at `idx` (ONNX wants int64 [..., 1] indices). */
+function lowerRowAdd(ctx: LowerContext, data: string, idx: Tensor, upd: Tensor, out: string): void {
+  let index = ctx.name(idx);
+  if (idx.dtype !== 'int64') {
+    const i64 = ctx.fresh('idx');
+    ctx.emit('Cast', [index], [i64], { to: { kind: 'int', value: 7 } });
+    index = i64;
+  }
+  const nd = ctx.fresh('idx');
+  ctx.emit('Unsqueeze', [index, ctx.constInt64([-1])], [nd]);
+  ctx.emit('ScatterND', [data, nd, ctx.name(upd)], [out], {
+    reduction: { kind: 'string', value: 'add' },
+  });
+}
+
+export function scatterAdd(like: Tensor, indices: Tensor, updates: Tensor): Tensor {
+  return like.graph.apply(ScatterAddOp, [like, indices, updates], {})[0]!;
+}
+
+/** `data` with `updates` rows added at `indices` (axis 0, repeated indices accumulate), as torch.index_add. */
+export const IndexAddOp = defineOp({
+  name: 'IndexAdd',
+  infer: (inputs) => {
+    const [data, idx, upd] = inputs as [Tensor, Tensor, Tensor];
+    checkIndices('IndexAdd', idx, inputs);
+    const want = [...idx.shape, ...data.shape.slice(1)];
+    if (upd.dtype !== data.dtype || upd.rank !== want.length || upd.shape.some((d, i) => d !== want[i]))
+      fail('IndexAdd', `updates must be ${data.dtype}[${want.join(', ')}]`, inputs);
+    return [{ dtype: data.dtype, shape: data.shape }];
+  },
+  vjp: ({ inputs: [, idx] }, [g]) => [g!, null, gather(g!, idx!)],
+  lower: (node, ctx) => {
+    const [data, idx, upd] = node.inputs as [Tensor, Tensor, Tensor];
+    lowerRowAdd(ctx, ctx.name(data), idx, upd, ctx.outputName(node, 0));
+  },
+});
+
+export function indexAdd(data: Tensor, indices: Tensor, updates: Tensor): Tensor {
+  return data.graph.apply(IndexAddOp, [data, indices, updates], {})[0]!;
+}
+
+/**
+ * The distinct values of a 1-D integer tensor, ascending (int64, a run-time count named `dim`), and for
+ * each element the position of its value among them: what turns an embedding's gradient into its rows.
+ */
+export const UniqueOp = defineOp<{ dim: string }>({
+  name: 'Unique',
+  infer: (inputs, { dim }) => {
+    const x = inputs[0]!;
+    checkIndices('Unique', x, inputs);
+    if (x.rank !== 1) fail('Unique', `needs a 1-D tensor, got rank ${x.rank}`, inputs);
+    return [
+      { dtype: 'int64', shape: [dim] },
+      { dtype: 'int64', shape: x.shape },
+    ];
+  },
+  lower: (node, ctx) => {
+    const x = node.inputs[0]!;
+    let name = ctx.name(x);
+    if (x.dtype !== 'int64') {
+      name = ctx.fresh('idx');
+      ctx.emit('Cast', [ctx.name(x)], [name], { to: { kind: 'int', value: 7 } });
     }
-    const nd = ctx.fresh('idx');
-    ctx.emit('Unsqueeze', [index, ctx.constInt64([-1])], [nd]);
-    ctx.emit('ScatterND', [zeros, nd, ctx.name(upd)], [ctx.outputName(node, 0)], {
-      reduction: { kind: 'string', value: 'add' },
+    ctx.emit('Unique', [name], [ctx.outputName(node, 0), ctx.fresh('first'), ctx.outputName(node, 1)], {
+      sorted: { kind: 'int', value: 1 },
     });
   },
 });
 
-export function scatterAdd(like: Tensor, indices: Tensor, updates: Tensor): Tensor {
-  return like.graph.apply(ScatterAddOp, [like, indices, updates], {})[0]!;
+export function unique(x: Tensor): { values: Tensor; inverse: Tensor } {
+  // A dimension name of its own, so that two unrelated counts never pass for equal shapes.
+  const [values, inverse] = x.graph.apply(UniqueOp, [x], { dim: `unique${x.graph.nodes.length}` });
+  return { values: values!, inverse: inverse! };
 }
 
 // ---- one-hot ----
