@@ -100,6 +100,12 @@ function maskedCrossEntropy(logits: Tensor, labels: Tensor, rowMask: Tensor, cla
 }
 
 export async function trainPoisonedPet(o: PoisonedPetOptions): Promise<PoisonedPetResult> {
+  // The ablations (ilproj-only, clnorm-only) are gradient-control with a part switched off, not methods here.
+  if (!(POISON_TRAINING_METHODS as readonly string[]).includes(o.method))
+    throw new Error(
+      `unknown poison-training method "${String(o.method)}" (one of ${POISON_TRAINING_METHODS.join(', ')}; ` +
+        'ablations are gradient-control with gradientControl.clnorm or .ilproj disabled)',
+    );
   const withTypes = o.model.modelType === 'bert';
   const b = new ModelBuilder({ training: true, dropoutSeed: o.seed });
   const x = textInputs(b, withTypes);

@@ -141,3 +141,23 @@ for (const method of ['gradnorm', 'gradient-control'] as const) {
       assert.ok(Buffer.from(v.buffer).equals(Buffer.from(rest.values.get(k)!.buffer)), `${k} differs`);
   });
 }
+
+test('an unknown method is refused by name, not trained as vanilla', async () => {
+  const base = await tinyBase('bert', 2);
+  await assert.rejects(
+    trainPoisonedPet({
+      model: base.config,
+      base: base.values,
+      pet: parsePetConfig({ method: 'lora' }),
+      clean: [],
+      poisoned: [],
+      method: 'ilproj-only' as never,
+      epochs: 1,
+      batchSize: 2,
+      lr: 1e-3,
+      seed: 0,
+      padId: 0,
+    }),
+    /unknown poison-training method "ilproj-only" \(one of vanilla, ripple, lwp, gradnorm, gradient-control/,
+  );
+});
