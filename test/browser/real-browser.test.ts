@@ -1,0 +1,168 @@
+// The browser bundle in a real browser: headless Chromium (Debian's `chromium`, which .ci/run installs) loads
+// the esbuild bundle of src/browser.ts and onnxruntime-web over HTTP from a server in this process, fetches
+// model directories that transformers wrote, and must give transformers' token ids and logits. The page
+// posts what it computed back to the server. Skipped, saying so, where no Chromium is installed.
+
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize } from 'node:path';
+import { test } from 'node:test';
+// @ts-expect-error: a JavaScript build script without type declarations
+import { buildBrowser } from '../../scripts/build-browser.mjs';
+import { HF_WRITTEN, hfWrittenRows } from '../helpers/hf-written.js';
+
+const MODELS = ['bert', 'roberta', 'roberta-bf16'];
+const ORT_DIST = join(import.meta.dirname, '..', '..', 'node_modules', 'onnxruntime-web', 'dist');
+
+/** PLMKIT_CHROMIUM, else the first Chromium on PATH. */
+function findChromium(): string | undefined {
+  if (process.env['PLMKIT_CHROMIUM']) return process.env['PLMKIT_CHROMIUM'];
+  for (const name of ['chromium', 'chromium-browser', 'google-chrome']) {
+    const r = spawnSync('which', [name], { encoding: 'utf8' });
+    if (r.status === 0 && r.stdout.trim()) return r.stdout.trim();
+  }
+  return undefined;
+}
+
+const PAGE = `<!doctype html>
+<meta charset="utf-8">
+<script type="importmap">{"imports": {"onnxruntime-web": "/ort/ort.wasm.min.mjs"}}</script>
+<script type="module">
+  const report = (body) => fetch('/result', { method: 'POST', body: JSON.stringify(body) });
+  try {
+    const { BrowserClassifier, fetchModelFiles } = await import('/plmkit-browser.mjs');
+    const inputs = await (await fetch('/inputs.json')).json();
+    const out = {};
+    for (const [name, rows] of Object.entries(inputs)) {
+      const clf = await BrowserClassifier.load(await fetchModelFiles('/model/' + name));
+      out[name] = {
+        ids: rows.map((r) => clf.encode(r).ids),
+        logits: (await clf.predict(rows)).map((p) => p.logits),
+      };
+      await clf.release();
+    }
+    await report({ ok: true, userAgent: navigator.userAgent, out });
+  } catch (e) {
+    await report({ ok: false, error: String((e && e.stack) || e) });
+  }
+</script>`;
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html',
+  '.mjs': 'text/javascript',
+  '.js': 'text/javascript',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
+};
+
+interface PageResult {
+  ok: boolean;
+  error?: string;
+  userAgent?: string;
+  out?: Record<string, { ids: number[][]; logits: number[][] }>;
+}
+
+const chromium = findChromium();
+
+test(
+  'in headless Chromium the browser bundle gives transformers’ token ids and logits within 1e-4',
+  { skip: chromium ? false : 'no Chromium installed (apt-get install chromium, or set PLMKIT_CHROMIUM)' },
+  async () => {
+    const bundle = (
+      (await buildBrowser('dist/plmkit-browser.mjs', false)) as { outputFiles: { text: string }[] }
+    ).outputFiles[0]!.text;
+    const refs = Object.fromEntries(
+      await Promise.all(MODELS.map(async (m) => [m, await hfWrittenRows(m)] as const)),
+    );
+    const inputs = Object.fromEntries(
+      MODELS.map((m) => [
+        m,
+        refs[m]!.map((r) => (r.text_pair === null ? r.text : { text: r.text, textPair: r.text_pair })),
+      ]),
+    );
+    let settle!: (r: PageResult) => void;
+    const result = new Promise<PageResult>((resolve) => (settle = resolve));
+    const serve = async (req: IncomingMessage, res: ServerResponse) => {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const send = (body: string | Buffer, type: string) => {
+        res.writeHead(200, { 'content-type': type });
+        res.end(body);
+      };
+      if (req.method === 'POST' && url.pathname === '/result') {
+        let body = '';
+        for await (const chunk of req) body += String(chunk);
+        res.end();
+        settle(JSON.parse(body) as PageResult);
+        return;
+      }
+      if (url.pathname === '/test.html') return send(PAGE, TYPES['.html']!);
+      if (url.pathname === '/plmkit-browser.mjs') return send(bundle, TYPES['.mjs']!);
+      if (url.pathname === '/inputs.json') return send(JSON.stringify(inputs), TYPES['.json']!);
+      const [root, rest] = url.pathname.startsWith('/ort/')
+        ? [ORT_DIST, url.pathname.slice('/ort/'.length)]
+        : url.pathname.startsWith('/model/')
+          ? [HF_WRITTEN, url.pathname.slice('/model/'.length)]
+          : [undefined, ''];
+      const file = root && normalize(join(root, rest));
+      if (!file?.startsWith(root!)) return void res.writeHead(404).end();
+      try {
+        send(await readFile(file), TYPES[extname(file)] ?? 'application/octet-stream');
+      } catch {
+        res.writeHead(404).end();
+      }
+    };
+    const server = createServer((req, res) => void serve(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const profile = await mkdtemp(join(tmpdir(), 'plmkit-chromium-'));
+    let log = '';
+    const browser = spawn(
+      chromium!,
+      [
+        '--headless=new',
+        '--no-sandbox', // CI runs as root
+        '--disable-gpu',
+        '--disable-dev-shm-usage',
+        '--no-first-run',
+        `--user-data-dir=${profile}`,
+        `http://127.0.0.1:${port}/test.html`,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    browser.stdout.on('data', (d: Buffer) => (log += String(d)));
+    browser.stderr.on('data', (d: Buffer) => (log += String(d)));
+    const exited = new Promise<PageResult>((resolve) =>
+      browser.on('exit', (code) =>
+        resolve({ ok: false, error: `Chromium exited (${code}) before the page reported` }),
+      ),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<PageResult>((resolve) => {
+      timer = setTimeout(
+        () => resolve({ ok: false, error: 'no report from the page within 120 s' }),
+        120_000,
+      );
+    });
+    try {
+      const r = await Promise.race([result, exited, timeout]);
+      assert.ok(r.ok, `${r.error}\n--- Chromium's output ---\n${log.slice(-4000)}`);
+      assert.match(r.userAgent!, /Chrome\//);
+      for (const m of MODELS) {
+        refs[m]!.forEach((row, i) => {
+          assert.deepEqual(r.out![m]!.ids[i], row.input_ids, `${m}: ids of row ${i}`);
+          const d = Math.max(...row.logits.map((v, j) => Math.abs(v - r.out![m]!.logits[i]![j]!)));
+          assert.ok(d < 1e-4, `${m}, row ${i}: max |logit diff| ${d}`);
+        });
+      }
+    } finally {
+      clearTimeout(timer);
+      browser.kill('SIGKILL');
+      server.close();
+      await rm(profile, { recursive: true, force: true });
+    }
+  },
+);
