@@ -15,6 +15,10 @@ export interface ChartOptions {
   readonly width?: number;
   readonly height?: number;
   readonly logY?: boolean;
+  /** Marks each point too (for short series such as one value per layer). */
+  readonly points?: boolean;
+  /** Whole-number x ticks (layer indices). */
+  readonly integerX?: boolean;
 }
 
 export async function lineChartSvg(series: readonly Series[], o: ChartOptions): Promise<string> {
@@ -25,16 +29,22 @@ export async function lineChartSvg(series: readonly Series[], o: ChartOptions): 
     width: o.width ?? 560,
     height: o.height ?? 300,
     data: { values },
-    mark: { type: 'line', strokeWidth: 1.5 },
+    mark: { type: 'line', strokeWidth: 1.5, ...(o.points ? { point: true } : {}) },
     encoding: {
-      x: { field: 'x', type: 'quantitative', title: o.xTitle },
+      x: {
+        field: 'x',
+        type: 'quantitative',
+        title: o.xTitle,
+        ...(o.integerX ? { axis: { tickMinStep: 1, format: 'd' } } : {}),
+      },
       y: {
         field: 'y',
         type: 'quantitative',
         title: o.yTitle,
         scale: o.logY ? { type: 'log' } : { zero: false },
       },
-      color: { field: 'series', type: 'nominal', title: null },
+      // Long series names ("poisoned output layer") stay whole in the legend.
+      color: { field: 'series', type: 'nominal', title: null, legend: { labelLimit: 400 } },
     },
   };
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });

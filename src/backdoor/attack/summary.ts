@@ -6,7 +6,13 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { lineChartSvg } from '../../report/line-chart.js';
 import { lateLosses, readAttackSteps } from './attack-log.js';
-import { groupCell, gradientStatistics, readLayerSteps, type RunStatistics } from './gradient-statistics.js';
+import {
+  groupCell,
+  gradientStatistics,
+  readLayerSteps,
+  type LayerStep,
+  type RunStatistics,
+} from './gradient-statistics.js';
 import { ATTACK_METHODS, GRADIENT_CONTROL_METHODS } from './run-attack.js';
 
 export interface SummaryRow {
@@ -199,7 +205,36 @@ export function summaryMarkdown(rows: readonly SummaryRow[]): string {
 }
 
 /** SVG line charts of a gradient-control run's per-layer statistics over training steps. */
-export async function pilotFigures(runDir: string): Promise<{ magnitudes: string; cosine: string }> {
+/**
+ * Mean gradient magnitude of each layer group (layer 0 ... output layer) in the first and the last third of
+ * the attacker's steps, for the clean and the poisoned task: the paper's view of how magnitudes fall off
+ * across layers, and how that changes as the backdoor is learned.
+ */
+export function magnitudeByLayer(
+  steps: readonly LayerStep[],
+): { phase: 'first third' | 'last third'; task: 'clean' | 'poisoned'; means: number[] }[] {
+  const third = Math.max(1, Math.floor(steps.length / 3));
+  const phases = [
+    ['first third', steps.slice(0, third)],
+    ['last third', steps.slice(steps.length - third)],
+  ] as const;
+  const groups = steps[0]!.clean_norm.length;
+  return phases.flatMap(([phase, part]) =>
+    (['clean', 'poisoned'] as const).map((task) => ({
+      phase,
+      task,
+      means: Array.from(
+        { length: groups },
+        (_, g) =>
+          part.reduce((s, e) => s + (task === 'clean' ? e.clean_norm : e.poison_norm)[g]!, 0) / part.length,
+      ),
+    })),
+  );
+}
+
+export async function pilotFigures(
+  runDir: string,
+): Promise<{ magnitudes: string; cosine: string; byLayer: string }> {
   const steps = await readLayerSteps(runDir);
   const groups = steps[0]!.clean_norm.length;
   const name = (g: number) => (g === groups - 1 ? 'output layer' : `layer ${g}`);
@@ -222,5 +257,19 @@ export async function pilotFigures(runDir: string): Promise<{ magnitudes: string
     xTitle: 'step',
     yTitle: 'cosine',
   });
-  return { magnitudes, cosine };
+  const byLayer = await lineChartSvg(
+    magnitudeByLayer(steps).map((p) => ({
+      name: `${p.task}, ${p.phase} of the steps`,
+      points: p.means.map((y, g) => ({ x: g, y })),
+    })),
+    {
+      title: `Mean gradient magnitude by layer (${groups - 1} = the output layer)`,
+      xTitle: 'layer',
+      yTitle: 'mean gradient norm',
+      logY: true,
+      points: true,
+      integerX: true,
+    },
+  );
+  return { magnitudes, cosine, byLayer };
 }

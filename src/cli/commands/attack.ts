@@ -96,7 +96,7 @@ export function registerAttack(program: Command): void {
   program
     .command('attack-figures')
     .description(
-      'the pilot figures of a gradient-control run: per-layer gradient magnitudes and clean/poison cosine (SVG)',
+      'the pilot figures of a gradient-control run: per-layer gradient magnitudes over steps and by layer, clean/poison cosine (SVG)',
     )
     .requiredOption('--run <dir>', 'an attack run directory')
     .requiredOption('--out <dir>', 'output directory')
@@ -105,5 +105,6 @@ export function registerAttack(program: Command): void {
       await mkdir(o.out, { recursive: true });
       await writeFileAtomic(join(o.out, 'gradient-magnitudes.svg'), f.magnitudes);
       await writeFileAtomic(join(o.out, 'cosine.svg'), f.cosine);
+      await writeFileAtomic(join(o.out, 'magnitude-by-layer.svg'), f.byLayer);
     });
 }

@@ -106,7 +106,7 @@ test('`plmkit attack` publishes, retrains and scores a poisoned module, and a re
   assert.equal(rows[0].seeds, 1);
   assert.ok(Math.abs(rows[0].lfr_mean - m.after_retraining.lfr * 100) < 1e-9);
   await run(process.execPath, [cli, 'attack-figures', '--run', out, '--out', report], { cwd: root });
-  for (const f of ['gradient-magnitudes.svg', 'cosine.svg'])
+  for (const f of ['gradient-magnitudes.svg', 'cosine.svg', 'magnitude-by-layer.svg'])
     assert.ok((await readFile(join(report, f), 'utf8')).startsWith('<svg'), f);
 });
 

@@ -90,3 +90,24 @@ test('runs under different user learning rates are not pooled, nor put in one ta
     /\| vanilla \| 80\.0±14\.1 \/ 85\.0±0\.0 \(2\) \|/,
   );
 });
+
+test('the by-layer figure averages each layer over the first and the last third of the steps', async () => {
+  const { magnitudeByLayer } = await import('../../../src/backdoor/attack/summary.js');
+  // 6 steps, 2 groups: the clean norm of group g at step s is s + 10 g; the poisoned one is its half.
+  const steps = Array.from({ length: 6 }, (_, s) => ({
+    step: s + 1,
+    clean_norm: [s, s + 10],
+    poison_norm: [s / 2, (s + 10) / 2],
+    cosine: [0, 0],
+  }));
+  const profile = magnitudeByLayer(steps as never);
+  assert.deepEqual(
+    profile.map((p) => [p.phase, p.task, p.means]),
+    [
+      ['first third', 'clean', [0.5, 10.5]],
+      ['first third', 'poisoned', [0.25, 5.25]],
+      ['last third', 'clean', [4.5, 14.5]],
+      ['last third', 'poisoned', [2.25, 7.25]],
+    ],
+  );
+});
