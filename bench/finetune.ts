@@ -1,14 +1,14 @@
 // `plmkit bench finetune`: BERT-mini fine-tuning steps on real sst2 batches (batch 32, max length 64,
 // grouped by length, padded to the longest row), from the bundled tokenizer and a random initialisation.
 
-import { collate, epochBatches, type Encoded } from '../src/classify/batching.js';
+import { collate, epochBatches } from '../src/classify/batching.js';
 import { encodeExamples } from '../src/classify/encode.js';
 import { input } from '../src/graph/index.js';
 import { loadDataset } from '../src/io/data/index.js';
 import { loadTokenizer } from '../src/io/tokenizer/index.js';
 import { BERT_MINI, classificationLoss, sequenceClassifier, textInputs } from '../src/nn/bert.js';
 import { ModelBuilder } from '../src/nn/builder.js';
-import { TrainStep } from '../src/runtime/train-step.js';
+import { TrainStep, type TrainState } from '../src/runtime/train-step.js';
 import { DEFAULT_MODEL } from '../src/cli/default-model.js';
 import { peakRssMb } from './timing.js';
 
@@ -21,71 +21,115 @@ export async function benchFinetune(
   const { examples } = await loadDataset(data, { split: 'train', limit: 32 * (steps + 5) * 4 });
   const enc = await encodeExamples(tok, examples, 64);
   const batches = epochBatches(enc, 32, 0, 0).slice(0, (Math.ceil(steps / perCall) + 1) * perCall);
-  // The default (embedding tables updated from their rows, src/runtime/row-gradient.ts), then the dense
-  // embedding update it replaced, on the same batches; peak RSS is taken before the second one starts.
-  const rows = await timeSteps(enc, batches, tok.padId ?? 0, perCall, false);
+  const groups: Feeds[][] = [];
+  for (let g = 0; g < batches.length; g += perCall) {
+    const group = batches.slice(g, g + perCall);
+    const seq = Math.max(...group.flat().map((i) => enc[i]!.ids.length));
+    groups.push(
+      group.map((idx) => collate(enc, idx, tok.padId ?? 0, { withTypes: true, withLabels: true, seq })),
+    );
+  }
+  // The default first, alone, for the headline figure and peak RSS (embedding tables updated from their
+  // rows, src/runtime/row-gradient.ts).
+  const rows = await Arm.create('rows');
+  const headline = await rows.time(groups);
   const peak = peakRssMb();
-  const dense = await timeSteps(enc, batches, tok.padId ?? 0, perCall, true);
+  // Then side by side, each group run by every arm in turn (this machine's speed drifts within a run):
+  // the default again; the dense embedding update it replaced; and, as a bound on what any cheaper
+  // update of the 30,522 x 256 word-embedding table could give, the step with that table frozen.
+  const arms = [rows, await Arm.create('dense'), await Arm.create('frozen word embeddings')];
+  const side = arms.map(() => ({ ms: 0, steps: 0, tokens: 0, padded: 0 }));
+  for (const [i, arm] of arms.entries()) if (i > 0) await arm.time(groups.slice(0, 1)); // compile
+  for (const group of groups.slice(1))
+    for (const [i, arm] of arms.entries()) add(side[i]!, await arm.time([group], false));
+  for (const arm of arms) await arm.release();
+  const figure = (t: Timing) => ({ tokens_per_s: (t.tokens * 1000) / t.ms, ms_per_step: t.ms / t.steps });
   return {
     model: 'bert-mini',
     data,
     steps_per_call: perCall,
     batch: 32,
     max_length: 64,
-    tokens_per_s: (rows.tokens * 1000) / rows.ms,
-    padded_tokens_per_s: (rows.padded * 1000) / rows.ms,
-    ms_per_step: rows.ms / rows.steps,
-    mean_padded_seq: rows.padded / rows.steps / 32,
-    dense_embedding_update: {
-      tokens_per_s: (dense.tokens * 1000) / dense.ms,
-      ms_per_step: dense.ms / dense.steps,
-    },
+    tokens_per_s: (headline.tokens * 1000) / headline.ms,
+    padded_tokens_per_s: (headline.padded * 1000) / headline.ms,
+    ms_per_step: headline.ms / headline.steps,
+    mean_padded_seq: headline.padded / headline.steps / 32,
     peak_rss_mb: peak,
+    side_by_side: {
+      embedding_rows: figure(side[0]!),
+      dense_embedding_update: figure(side[1]!),
+      word_embeddings_frozen: figure(side[2]!),
+    },
   };
 }
 
-/** Fine-tuning steps over `batches` as `plmkit finetune` runs them; the first call is warm-up. */
-async function timeSteps(
-  enc: readonly Encoded[],
-  batches: readonly (readonly number[])[],
-  padId: number,
-  perCall: number,
-  denseGradients: boolean,
-): Promise<{ ms: number; steps: number; tokens: number; padded: number }> {
-  const b = new ModelBuilder({ training: true, dropoutSeed: 0 });
-  const x = textInputs(b, true);
-  const labels = input(b.graph, 'labels', 'int64', ['batch']);
-  const loss = classificationLoss(sequenceClassifier(b, x, BERT_MINI).logits, labels);
-  const step = await TrainStep.create({
-    graph: b.graph,
-    loss,
-    trainable: [...b.params.values()].map((p) => p.tensor),
-    batch: [x.inputIds, x.attentionMask, x.tokenTypeIds!, labels],
-    optimizer: { kind: 'adamw', weightDecay: 0.01 },
-    clipNorm: 1,
-    denseGradients,
-  });
-  const state = step.initState(b.initialValues(0));
-  const out = { ms: 0, steps: 0, tokens: 0, padded: 0 };
-  // Groups of `perCall` batches per ONNX Runtime call, padded to the group's longest row.
-  for (let g = 0; g < batches.length; g += perCall) {
-    const group = batches.slice(g, g + perCall);
-    const seq = Math.max(...group.flat().map((i) => enc[i]!.ids.length));
-    const collated = group.map((idx) => collate(enc, idx, padId, { withTypes: true, withLabels: true, seq }));
-    const t0 = performance.now();
-    await step.runMany(
-      state,
-      collated.map((c) => c.feeds),
-      collated.map(() => 5e-5),
-    );
-    if (g === 0) continue; // warm-up (compiles the loop)
-    out.ms += performance.now() - t0;
-    out.steps += group.length;
-    for (const c of collated) {
-      out.tokens += c.tokens;
-      out.padded += c.feeds['input_ids']!.data.length;
-    }
+type Feeds = ReturnType<typeof collate>;
+type EmbeddingUpdate = 'rows' | 'dense' | 'frozen word embeddings';
+
+interface Timing {
+  ms: number;
+  steps: number;
+  tokens: number;
+  padded: number;
+}
+
+function add(into: Timing, t: Timing): void {
+  into.ms += t.ms;
+  into.steps += t.steps;
+  into.tokens += t.tokens;
+  into.padded += t.padded;
+}
+
+/** A BERT-mini fine-tuning step as `plmkit finetune` builds it, with one way of updating the embeddings. */
+class Arm {
+  private constructor(
+    private readonly step: TrainStep,
+    private readonly state: TrainState,
+  ) {}
+
+  static async create(embeddings: EmbeddingUpdate): Promise<Arm> {
+    const b = new ModelBuilder({ training: true, dropoutSeed: 0 });
+    const x = textInputs(b, true);
+    const labels = input(b.graph, 'labels', 'int64', ['batch']);
+    const loss = classificationLoss(sequenceClassifier(b, x, BERT_MINI).logits, labels);
+    const initial = b.initialValues(0);
+    const isFrozen = (name: string) =>
+      embeddings === 'frozen word embeddings' && name.endsWith('word_embeddings.weight');
+    const step = await TrainStep.create({
+      graph: b.graph,
+      loss,
+      trainable: [...b.params].filter(([name]) => !isFrozen(name)).map(([, p]) => p.tensor),
+      frozen: new Map([...initial].filter(([name]) => isFrozen(name))),
+      batch: [x.inputIds, x.attentionMask, x.tokenTypeIds!, labels],
+      optimizer: { kind: 'adamw', weightDecay: 0.01 },
+      clipNorm: 1,
+      denseGradients: embeddings === 'dense',
+    });
+    return new Arm(step, step.initState(new Map([...initial].filter(([name]) => !isFrozen(name)))));
   }
-  await step.release();
-  return out;
+
+  /** Runs each group of batches in one ONNX Runtime call; the first group is warm-up unless `warmUp` is false. */
+  async time(groups: readonly Feeds[][], warmUp = true): Promise<Timing> {
+    const out = { ms: 0, steps: 0, tokens: 0, padded: 0 };
+    for (const [g, collated] of groups.entries()) {
+      const t0 = performance.now();
+      await this.step.runMany(
+        this.state,
+        collated.map((c) => c.feeds),
+        collated.map(() => 5e-5),
+      );
+      if (warmUp && g === 0) continue; // compiles the loop
+      add(out, {
+        ms: performance.now() - t0,
+        steps: collated.length,
+        tokens: collated.reduce((n, c) => n + c.tokens, 0),
+        padded: collated.reduce((n, c) => n + c.feeds['input_ids']!.data.length, 0),
+      });
+    }
+    return out;
+  }
+
+  release(): Promise<void> {
+    return this.step.release();
+  }
 }
