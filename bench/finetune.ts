@@ -1,5 +1,6 @@
 // `plmkit bench finetune`: BERT-mini fine-tuning steps on real sst2 batches (batch 32, max length 64,
-// grouped by length, padded to the longest row), from the bundled tokenizer and a random initialisation.
+// grouped by length, padded to the longest row), from the bundled tokenizer and a random initialisation;
+// then, side by side, the same steps with other ways of updating the embedding tables.
 
 import { collate, epochBatches } from '../src/classify/batching.js';
 import { encodeExamples } from '../src/classify/encode.js';
