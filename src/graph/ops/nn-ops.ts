@@ -74,17 +74,20 @@ export function gather(data: Tensor, indices: Tensor): Tensor {
   return data.graph.apply(GatherOp, [data, indices], {})[0]!;
 }
 
+/** [table, indices, updates] -> the table's type; updates must be rows of the table, one per index. */
+function inferRowAdd(op: string, inputs: readonly Tensor[]) {
+  const [table, idx, upd] = inputs as [Tensor, Tensor, Tensor];
+  checkIndices(op, idx, inputs);
+  const want = [...idx.shape, ...table.shape.slice(1)];
+  if (upd.dtype !== table.dtype || upd.rank !== want.length || upd.shape.some((d, i) => d !== want[i]))
+    fail(op, `updates must be ${table.dtype}[${want.join(', ')}]`, inputs);
+  return [{ dtype: table.dtype, shape: table.shape }];
+}
+
 /** Zeros shaped like `like`, with `updates` rows added at `indices` (repeated indices accumulate). */
 export const ScatterAddOp = defineOp({
   name: 'ScatterAdd',
-  infer: (inputs) => {
-    const [like, idx, upd] = inputs as [Tensor, Tensor, Tensor];
-    checkIndices('ScatterAdd', idx, inputs);
-    const want = [...idx.shape, ...like.shape.slice(1)];
-    if (upd.dtype !== like.dtype || upd.rank !== want.length || upd.shape.some((d, i) => d !== want[i]))
-      fail('ScatterAdd', `updates must be ${like.dtype}[${want.join(', ')}]`, inputs);
-    return [{ dtype: like.dtype, shape: like.shape }];
-  },
+  infer: (inputs) => inferRowAdd('ScatterAdd', inputs),
   vjp: ({ inputs: [, idx] }, [g]) => [null, null, gather(g!, idx!)],
   lower: (node, ctx) => {
     const [like, idx, upd] = node.inputs as [Tensor, Tensor, Tensor];
@@ -120,14 +123,7 @@ export function scatterAdd(like: Tensor, indices: Tensor, updates: Tensor): Tens
 /** `data` with `updates` rows added at `indices` (axis 0, repeated indices accumulate), as torch.index_add. */
 export const IndexAddOp = defineOp({
   name: 'IndexAdd',
-  infer: (inputs) => {
-    const [data, idx, upd] = inputs as [Tensor, Tensor, Tensor];
-    checkIndices('IndexAdd', idx, inputs);
-    const want = [...idx.shape, ...data.shape.slice(1)];
-    if (upd.dtype !== data.dtype || upd.rank !== want.length || upd.shape.some((d, i) => d !== want[i]))
-      fail('IndexAdd', `updates must be ${data.dtype}[${want.join(', ')}]`, inputs);
-    return [{ dtype: data.dtype, shape: data.shape }];
-  },
+  infer: (inputs) => inferRowAdd('IndexAdd', inputs),
   vjp: ({ inputs: [, idx] }, [g]) => [g!, null, gather(g!, idx!)],
   lower: (node, ctx) => {
     const [data, idx, upd] = node.inputs as [Tensor, Tensor, Tensor];
