@@ -131,7 +131,8 @@ test(
         `--user-data-dir=${profile}`,
         `http://127.0.0.1:${port}/test.html`,
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      // Its own process group, so that the renderer and helper processes can be killed with it.
+      { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
     );
     browser.stdout.on('data', (d: Buffer) => (log += String(d)));
     browser.stderr.on('data', (d: Buffer) => (log += String(d)));
@@ -160,9 +161,19 @@ test(
       }
     } finally {
       clearTimeout(timer);
-      browser.kill('SIGKILL');
+      const gone = new Promise((resolve) =>
+        browser.exitCode === null ? browser.on('exit', resolve) : resolve(0),
+      );
+      try {
+        process.kill(-browser.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      await Promise.race([gone, new Promise((resolve) => setTimeout(resolve, 5000))]);
       server.close();
-      await rm(profile, { recursive: true, force: true });
+      // Helper processes may still be writing into the profile for a moment: retry, and a temporary
+      // directory left behind is no test failure.
+      await rm(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 }).catch(() => {});
     }
   },
 );
