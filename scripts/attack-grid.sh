@@ -7,7 +7,7 @@
 #   JOBS=2 (runs in parallel, one thread each)       SEEDS="0 1 2"
 # Deviations from the paper's protocol, forced by compute (written next to the results too): a fixed
 # random subset of 6,000 training examples per phase, 3 attacker epochs and 2 user epochs instead of 10
-# and 5, lr 1e-3 for the attacker (adapters; the paper's 2e-5 learns nothing in so few steps) and 3e-4 for
+# and 5, lr 1e-3 for the attacker (adapters on a frozen encoder learn slowly even at 1e-3, results/attack/pilot) and 3e-4 for
 # the user, texts cut to their first 48 words and 64 tokens, LFR/CACC on a fixed random 500 test examples.
 # The user's lr keeps the paper's ratio of the user's to the attacker's training (lr x steps: 2e-5 x 3,900
 # against 2e-5 x 21,000, 0.19; here 3e-4 x 376 against 1e-3 x 561, 0.20); with the attacker's 1e-3 the user
@@ -81,8 +81,8 @@ runs=$(find runs/attack -path '*/seed*/metrics.json' -not -path '*/retrain/*' -p
 node bin/plmkit.js attack-summary --runs $runs --out results/attack
 cp runs/attack/commands-*.txt results/attack/
 # The paper's pilot figures (per-layer gradient magnitudes, clean/poisoned cosine) from the first seed of
-# gradient control on each sentiment pair.
-for run in runs/attack/adapter/{sst2-imdb,imdb-sst2}/gradient-control/seed0; do
+# gradient control in each column.
+for run in runs/attack/*/*/gradient-control/seed0; do
   if test -f "$run/metrics.json"; then
     name=${run#runs/attack/}
     node bin/plmkit.js attack-figures --run "$run" --out "results/attack/figures/${name//\//-}"

@@ -2,6 +2,7 @@
 // arm's lr chosen by mean dev accuracy, and the gain of the pretrained arm at the chosen lrs.
 //   node scripts/sst2-lr-sweep-summary.mjs ARM:SEED:LR:DIR ...
 import fs from 'node:fs';
+import process from 'node:process';
 
 const cells = process.argv.slice(2).map((spec) => {
   const [arm, seed, lr, dir] = spec.split(':');
