@@ -7,8 +7,8 @@
 #   JOBS=2 (runs in parallel, one thread each)       SEEDS="0 1 2"
 # Deviations from the paper's protocol, forced by compute (written next to the results too): a fixed
 # random subset of 6,000 training examples per phase, 3 attacker epochs and 2 user epochs instead of 10
-# and 5, lr 1e-3 for the attacker (adapters on a frozen encoder learn slowly even at 1e-3, results/attack/pilot) and 3e-4 for
-# the user, texts cut to their first 48 words and 64 tokens, LFR/CACC on a fixed random 500 test examples.
+# and 5, lr 1e-3 for the attacker (adapters on a frozen encoder learn slowly even at 1e-3,
+# results/attack/pilot) and 3e-4 for the user, texts cut to their first 48 words and 64 tokens, LFR/CACC on a fixed random 500 test examples.
 # The user's lr keeps the paper's ratio of the user's to the attacker's training (lr x steps: 2e-5 x 3,900
 # against 2e-5 x 21,000, 0.19; here 3e-4 x 376 against 1e-3 x 561, 0.20); with the attacker's 1e-3 the user
 # trains 3.5 times harder than in the paper (results/attack/retrain-lr-1e-3). Some 6-16 minutes per run on
