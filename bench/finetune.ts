@@ -1,16 +1,19 @@
 // `plmkit bench finetune`: BERT-mini fine-tuning steps on real sst2 batches (batch 32, max length 64,
 // grouped by length, padded to the longest row), from the bundled tokenizer and a random initialisation;
-// then, side by side, the same steps with other ways of updating the embedding tables.
+// then, side by side, the same steps with other ways of updating the embedding tables. The matrix
+// products' FLOPs are counted from the step graph at each batch's padded shape and set beside the
+// engine's 1024x1024 matmul rate from the same process: a throughput target implies a matmul rate.
 
 import { collate, epochBatches } from '../src/classify/batching.js';
 import { encodeExamples } from '../src/classify/encode.js';
-import { input } from '../src/graph/index.js';
+import { input, matmulFlops } from '../src/graph/index.js';
 import { loadDataset } from '../src/io/data/index.js';
 import { loadTokenizer } from '../src/io/tokenizer/index.js';
 import { BERT_MINI, classificationLoss, sequenceClassifier, textInputs } from '../src/nn/bert.js';
 import { ModelBuilder } from '../src/nn/builder.js';
 import { TrainStep, type TrainState } from '../src/runtime/train-step.js';
 import { DEFAULT_MODEL } from '../src/cli/default-model.js';
+import { engineMatmulGflops } from './engine.js';
 import { peakRssMb } from './timing.js';
 
 export async function benchFinetune(
@@ -39,11 +42,12 @@ export async function benchFinetune(
   // the default again; the dense embedding update it replaced; and, as a bound on what any cheaper
   // update of the 30,522 x 256 word-embedding table could give, the step with that table frozen.
   const arms = [rows, await Arm.create('dense'), await Arm.create('frozen word embeddings')];
-  const side = arms.map(() => ({ ms: 0, steps: 0, tokens: 0, padded: 0 }));
+  const side = arms.map(() => ({ ms: 0, steps: 0, tokens: 0, padded: 0, flops: 0 }));
   for (const [i, arm] of arms.entries()) if (i > 0) await arm.time(groups.slice(0, 1)); // compile
   for (const group of groups.slice(1))
     for (const [i, arm] of arms.entries()) add(side[i]!, await arm.time([group], false));
   for (const arm of arms) await arm.release();
+  const engine = await engineMatmulGflops();
   const figure = (t: Timing) => ({ tokens_per_s: (t.tokens * 1000) / t.ms, ms_per_step: t.ms / t.steps });
   return {
     model: 'bert-mini',
@@ -55,6 +59,11 @@ export async function benchFinetune(
     padded_tokens_per_s: (headline.padded * 1000) / headline.ms,
     ms_per_step: headline.ms / headline.steps,
     mean_padded_seq: headline.padded / headline.steps / 32,
+    // Matrix products alone: GFLOP per step, their rate over the whole step, MFLOP per (unpadded) token.
+    matmul_gflop_per_step: headline.flops / headline.steps / 1e9,
+    matmul_gflops: headline.flops / (headline.ms * 1e6),
+    matmul_mflop_per_token: headline.flops / headline.tokens / 1e6,
+    engine_matmul_gflops: engine,
     peak_rss_mb: peak,
     side_by_side: {
       embedding_rows: figure(side[0]!),
@@ -72,6 +81,7 @@ interface Timing {
   steps: number;
   tokens: number;
   padded: number;
+  flops: number;
 }
 
 function add(into: Timing, t: Timing): void {
@@ -79,6 +89,7 @@ function add(into: Timing, t: Timing): void {
   into.steps += t.steps;
   into.tokens += t.tokens;
   into.padded += t.padded;
+  into.flops += t.flops;
 }
 
 /** A BERT-mini fine-tuning step as `plmkit finetune` builds it, with one way of updating the embeddings. */
@@ -111,7 +122,7 @@ class Arm {
 
   /** Runs each group of batches in one ONNX Runtime call; the first group is warm-up unless `warmUp` is false. */
   async time(groups: readonly Feeds[][], warmUp = true): Promise<Timing> {
-    const out = { ms: 0, steps: 0, tokens: 0, padded: 0 };
+    const out = { ms: 0, steps: 0, tokens: 0, padded: 0, flops: 0 };
     for (const [g, collated] of groups.entries()) {
       const t0 = performance.now();
       await this.step.runMany(
@@ -125,9 +136,24 @@ class Arm {
         steps: collated.length,
         tokens: collated.reduce((n, c) => n + c.tokens, 0),
         padded: collated.reduce((n, c) => n + c.feeds['input_ids']!.data.length, 0),
+        flops: collated.reduce((n, c) => n + this.flops(c.feeds['input_ids']!.dims), 0),
       });
     }
     return out;
+  }
+
+  private readonly flopsByShape = new Map<string, number>();
+
+  /** Matrix-product FLOPs of one step on a [batch, seq] batch. */
+  private flops(dims: readonly number[]): number {
+    const key = dims.join('x');
+    let f = this.flopsByShape.get(key);
+    if (f === undefined)
+      this.flopsByShape.set(
+        key,
+        (f = matmulFlops(Object.values(this.step.outputs), { batch: dims[0]!, seq: dims[1]! })),
+      );
+    return f;
   }
 
   release(): Promise<void> {

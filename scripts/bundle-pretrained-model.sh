@@ -2,7 +2,7 @@
 # Makes the bundled default model from finished pretraining runs (one per stage), then the comparison its
 # card reports: the same fine-tuning command as the from-scratch sst2 baseline (README, Results), without
 # --from-scratch.
-#   bash scripts/bundle-pretrained-model.sh CORPUS_DIR RUN_DIR [RUN_DIR2 ...]
+#   bash scripts/bundle-pretrained-model.sh [--card-only] CORPUS_DIR RUN_DIR [RUN_DIR2 ...]
 # CORPUS_DIR is made by `node bin/plmkit.js pretrain-corpus --out CORPUS_DIR`; RUN_DIR, RUN_DIR2, ... are the
 # stages in order, made by the commands in `stage_commands` below (CORPUS, RUN1, RUN2 stand for the
 # directories). The last stage's model is bundled. Stage 2 continues from models/plmkit-bert-mini, so
@@ -11,7 +11,14 @@
 # weights only at its start, so overwriting them afterwards does not change it.
 # One stage: its log.jsonl, trainer_state.json and pseudo-perplexity.json go to results/pretrain/; several:
 # to results/pretrain/stage1/, stage2/, ...
+# --card-only (first argument) rewrites the card from the results already there (after a new sst2
+# comparison, say) without copying weights or fine-tuning again.
 set -euo pipefail
+card_only=false
+if [[ ${1:-} == --card-only ]]; then
+  card_only=true
+  shift
+fi
 corpus=${1:?corpus directory (usage: CORPUS_DIR RUN_DIR [RUN_DIR2 ...])}
 shift
 runs=("$@")
@@ -30,25 +37,27 @@ for run in "${runs[@]:1}"; do # a later stage must continue from the bundled mod
     { echo "$run/run.json has no --model: not a continued stage" >&2; exit 1; }
 done
 last=${runs[-1]}
-test -f "$last/model/model.safetensors" || { echo "$last/model has no weights: the run has not finished" >&2; exit 1; }
-cp "$last"/model/{config.json,model.safetensors} "$model"/
-mkdir -p results/pretrain results/finetune
+ft="node bin/plmkit.js finetune --model $model --data sst2 --out runs/sst2-pretrained --epochs 2 --batch-size 32 --lr 1e-4 --max-length 64 --seed 42"
 copy_logs() { # run directory, destination directory
   mkdir -p "$2"
   cp "$1"/log.jsonl "$2"/log.jsonl
   cp "$1"/checkpoint/trainer_state.json "$2"/trainer_state.json
   cp "$1"/pseudo-perplexity.json "$2"/ 2>/dev/null || true
 }
-if ((${#runs[@]} == 1)); then
-  copy_logs "$last" results/pretrain
-else
-  # The one-stage layout's files would otherwise sit next to stage1/ as stale copies.
-  rm -f results/pretrain/{log.jsonl,trainer_state.json,pseudo-perplexity.json}
-  for i in "${!runs[@]}"; do copy_logs "${runs[$i]}" "results/pretrain/stage$((i + 1))"; done
+if ! $card_only; then
+  test -f "$last/model/model.safetensors" || { echo "$last/model has no weights: the run has not finished" >&2; exit 1; }
+  cp "$last"/model/{config.json,model.safetensors} "$model"/
+  mkdir -p results/pretrain results/finetune
+  if ((${#runs[@]} == 1)); then
+    copy_logs "$last" results/pretrain
+  else
+    # The one-stage layout's files would otherwise sit next to stage1/ as stale copies.
+    rm -f results/pretrain/{log.jsonl,trainer_state.json,pseudo-perplexity.json}
+    for i in "${!runs[@]}"; do copy_logs "${runs[$i]}" "results/pretrain/stage$((i + 1))"; done
+  fi
+  $ft
+  cp runs/sst2-pretrained/metrics.json results/finetune/sst2-bert-mini-pretrained.json
 fi
-ft="node bin/plmkit.js finetune --model $model --data sst2 --out runs/sst2-pretrained --epochs 2 --batch-size 32 --lr 1e-4 --max-length 64 --seed 42"
-$ft
-cp runs/sst2-pretrained/metrics.json results/finetune/sst2-bert-mini-pretrained.json
 node -e '
 const a = require("./results/finetune/sst2-bert-mini-scratch.json").best;
 const b = require("./results/finetune/sst2-bert-mini-pretrained.json").best;
@@ -58,10 +67,10 @@ process.stdout.write(`\n## Fine-tuned on sst2, same budget\n\n| initialisation |
 # Facts about how the runs went that the logs do not show (resumes, abandoned attempts) follow the table.
 extra=/tmp/card-extra.md
 cat /tmp/comparison.md > "$extra"
-# The same comparison over several seeds (scripts/sst2-pretraining-gain.sh), when it has been run.
-if test -f results/finetune/sst2-pretraining-gain.md; then
-  printf '\nOver several seeds (`bash scripts/sst2-pretraining-gain.sh`; the runs above are seed 42):\n\n' >> "$extra"
-  cat results/finetune/sst2-pretraining-gain.md >> "$extra"
+# The same comparison over several seeds and learning rates (scripts/sst2-lr-sweep.sh), when it has been run.
+if test -f results/finetune/sst2-lr-sweep.md; then
+  printf '\nOver several seeds and learning rates (the runs above are seed 42 at lr 1e-4):\n\n' >> "$extra"
+  cat results/finetune/sst2-lr-sweep.md >> "$extra"
 fi
 if test -f results/pretrain/card-notes.md; then cat results/pretrain/card-notes.md >> "$extra"; fi
 node bin/plmkit.js pretrain-card --run "${runs[@]}" --corpus "$corpus" --model "$model" --extra "$extra" \

@@ -24,6 +24,7 @@ const rows = arms.flatMap((arm) =>
       arm,
       lr,
       seeds: runs.map((r) => r.seed),
+      devBySeed: runs.map((r) => r.dev),
       dev: stats(runs.map((r) => r.dev)),
       test: stats(runs.map((r) => r.test)),
     };
@@ -54,13 +55,15 @@ write('results/finetune/sst2-lr-sweep.json', `${JSON.stringify(out, null, 2)}\n`
 
 const f = (s) => `${s.mean.toFixed(2)} ± ${s.std.toFixed(2)}`;
 const name = (arm) => (arm === 'scratch' ? 'random initialisation' : 'models/plmkit-bert-mini');
+const seedList = [...new Set(cells.map((c) => c.seed))];
 const md = [
-  `sst2 accuracy (%), mean ± std over seeds ${[...new Set(cells.map((c) => c.seed))].join(', ')}; 2 epochs, batch 32, max length 64 (\`bash scripts/sst2-lr-sweep.sh\`). Each arm's lr is chosen by mean dev accuracy (marked *); test is never used for choosing.`,
+  `sst2 accuracy (%), mean ± std over seeds ${seedList.join(', ')}; 2 epochs, batch 32, max length 64 (\`bash scripts/sst2-lr-sweep.sh\`). Each arm's lr is chosen by mean dev accuracy (marked *); test is never used for choosing.`,
   '',
-  '| initialisation | lr | dev | test |',
-  '| --- | --- | ---: | ---: |',
+  `| initialisation | lr | dev, seeds ${seedList.join(' / ')} | dev | test |`,
+  '| --- | --- | --- | ---: | ---: |',
   ...rows.map(
-    (r) => `| ${name(r.arm)} | ${r.lr}${chosen[r.arm] === r ? ' *' : ''} | ${f(r.dev)} | ${f(r.test)} |`,
+    (r) =>
+      `| ${name(r.arm)} | ${r.lr}${chosen[r.arm] === r ? ' *' : ''} | ${r.devBySeed.map((d) => d.toFixed(2)).join(' / ')} | ${f(r.dev)} | ${f(r.test)} |`,
   ),
   '',
   `Gain of the pretrained model at each arm's chosen lr: ${out.gain.dev.toFixed(2)} points of dev accuracy, ${out.gain.test.toFixed(2)} of test accuracy.`,
