@@ -13,8 +13,14 @@ import { median, peakRssMb, timeAsync } from './timing.js';
 
 const N = 1024;
 
+/** A benchmark body: one call runs the measured work once. */
+interface Workload {
+  run(): Promise<unknown>;
+  release(): Promise<void>;
+}
+
 /** The 1024x1024 matmul on onnxruntime-node (`engine`), or on onnxruntime-web (WebAssembly, 1 thread). */
-export async function engineMatmulGflops(engine: Engine = 'node'): Promise<number> {
+async function matmulWorkload(engine: Engine): Promise<Workload> {
   const g = new Graph();
   const a = input(g, 'a', 'float32', [N, N]);
   const b = input(g, 'b', 'float32', [N, N]);
@@ -28,10 +34,17 @@ export async function engineMatmulGflops(engine: Engine = 'node'): Promise<numbe
     data: Float32Array.from({ length: N * N }, () => rng.next()),
   });
   const feeds = { a: data(), b: data() };
+  return { run: () => fn.run(feeds), release: () => fn.release() };
+}
+
+const matmulGflops = (ms: number) => (2 * N ** 3) / (ms * 1e6);
+
+export async function engineMatmulGflops(engine: Engine = 'node'): Promise<number> {
+  const w = await matmulWorkload(engine);
   // A long warm-up: the first hundreds of milliseconds run markedly slower on this machine.
-  const ms = median(await timeAsync(() => fn.run(feeds), 30, 60));
-  await fn.release();
-  return (2 * N ** 3) / (ms * 1e6);
+  const ms = median(await timeAsync(w.run, 30, 60));
+  await w.release();
+  return matmulGflops(ms);
 }
 
 /** TensorFlow.js matmul on a backend (dev dependency, only for this comparison). */
@@ -80,12 +93,12 @@ export interface TrainStepBench {
   matmul_gflop_per_step: number;
 }
 
-export async function bertMiniTrainStep(
-  batch = 32,
-  seq = 64,
-  steps = 10,
-  denseGradients = false,
-): Promise<TrainStepBench> {
+/** A BERT-mini training step (forward, loss, backward, clipping, AdamW) on random tokens. */
+async function trainStepWorkload(
+  batch: number,
+  seq: number,
+  denseGradients: boolean,
+): Promise<Workload & { flops: number }> {
   const b = new ModelBuilder({ training: true, dropoutSeed: 0 });
   const x = textInputs(b);
   const labels = input(b.graph, 'labels', 'int64', ['batch']);
@@ -122,8 +135,10 @@ export async function bertMiniTrainStep(
   };
   // One step per ONNX Runtime call. (`plmkit finetune` runs 8 per call, which pays off for short
   // sequences; `plmkit bench finetune` measures that.)
-  const ms = median(await timeAsync(() => step.run(state, feeds, 1e-4), 3, steps));
-  await step.release();
+  return { run: () => step.run(state, feeds, 1e-4), release: () => step.release(), flops };
+}
+
+function trainStepFigures(batch: number, seq: number, ms: number, flops: number): TrainStepBench {
   return {
     model: 'bert-mini',
     batch,
@@ -135,13 +150,47 @@ export async function bertMiniTrainStep(
   };
 }
 
+export async function bertMiniTrainStep(
+  batch = 32,
+  seq = 64,
+  steps = 10,
+  denseGradients = false,
+): Promise<TrainStepBench> {
+  const w = await trainStepWorkload(batch, seq, denseGradients);
+  const ms = median(await timeAsync(w.run, 3, steps));
+  await w.release();
+  return trainStepFigures(batch, seq, ms, w.flops);
+}
+
+/**
+ * The training step and the engine's matmul, timed in alternation (this machine's speed drifts by up to
+ * 20% within minutes, so the efficiency ratio is taken over the same stretch of time).
+ */
+async function stepAndMatmul(rounds = 5): Promise<{ step: TrainStepBench; matmul: number }> {
+  const [batch, seq] = [32, 64];
+  const step = await trainStepWorkload(batch, seq, false);
+  const mm = await matmulWorkload('node');
+  await timeAsync(step.run, 3, 0);
+  await timeAsync(mm.run, 30, 0);
+  const stepMs: number[] = [];
+  const mmMs: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    stepMs.push(...(await timeAsync(step.run, 0, 2)));
+    mmMs.push(...(await timeAsync(mm.run, 0, 12)));
+  }
+  await mm.release();
+  await step.release();
+  return {
+    step: trainStepFigures(batch, seq, median(stepMs), step.flops),
+    matmul: matmulGflops(median(mmMs)),
+  };
+}
+
 export async function benchEngine(): Promise<Record<string, unknown>> {
-  // The train step runs first: this machine runs the first seconds of sustained load markedly slower.
-  const trainStep = await bertMiniTrainStep();
+  const { step: trainStep, matmul: engine } = await stepAndMatmul();
   const peak = peakRssMb();
   // The same step with the dense embedding update that the row update replaced (src/runtime/row-gradient.ts).
   const dense = await bertMiniTrainStep(32, 64, 10, true);
-  const engine = await engineMatmulGflops();
   const web = await engineMatmulGflops('web');
   const wasm = await tfjsMatmulGflops('wasm');
   const cpu = await tfjsMatmulGflops('cpu');
@@ -153,7 +202,7 @@ export async function benchEngine(): Promise<Record<string, unknown>> {
       efficiency: trainStep.gflops / engine,
       dense_embedding_update_ms: dense.ms,
     },
-    // Of the training step, before the comparison step and the matmul runs.
+    // Of the training step and the matmul, before the comparison step and the other engines.
     peak_rss_mb: peak,
   };
 }
