@@ -4,11 +4,11 @@
 # --from-scratch.
 #   bash scripts/bundle-pretrained-model.sh [--card-only] CORPUS_DIR RUN_DIR [RUN_DIR2 ...]
 # CORPUS_DIR is made by `node bin/plmkit.js pretrain-corpus --out CORPUS_DIR`; RUN_DIR, RUN_DIR2, ... are the
-# stages in order, made by the commands in `stage_commands` below (CORPUS, RUN1, RUN2 stand for the
-# directories). The last stage's model is bundled. Stage 2 continues from models/plmkit-bert-mini, so
-# bundle stage 1 alone first (bash scripts/bundle-pretrained-model.sh CORPUS_DIR RUN_DIR), then run stage 2,
-# then bundle both (bash scripts/bundle-pretrained-model.sh CORPUS_DIR RUN_DIR RUN_DIR2). Stage 2 reads the
-# weights only at its start, so overwriting them afterwards does not change it.
+# stages in order, made by the commands in `stage_commands` below (CORPUS, RUN1, RUN2, RUN3 stand for the
+# directories). The last stage's model is bundled. Each later stage continues from models/plmkit-bert-mini,
+# so bundle the stages so far before starting the next (bash scripts/bundle-pretrained-model.sh CORPUS_DIR
+# RUN_DIR, then run stage 2, then ... CORPUS_DIR RUN_DIR RUN_DIR2, and so on). A stage reads the weights
+# only at its start, so overwriting them afterwards does not change it.
 # One stage: its log.jsonl, trainer_state.json and pseudo-perplexity.json go to results/pretrain/; several:
 # to results/pretrain/stage1/, stage2/, ...
 # --card-only (first argument) rewrites the card from the results already there (after a new sst2
@@ -28,6 +28,7 @@ corpus_command="node bin/plmkit.js pretrain-corpus --out CORPUS"
 stage_commands=(
   "node bin/plmkit.js pretrain --corpus CORPUS/train.txt --heldout CORPUS/heldout.txt --tokenizer models/plmkit-bert-mini --out RUN1 --tokens 30000000 --seq-len 128 --batch-size 32 --lr 5e-4 --warmup-ratio 0.05 --seed 0 --checkpoint-every 200 --eval-every 500 --eval-blocks 256"
   "node bin/plmkit.js pretrain --model models/plmkit-bert-mini --corpus CORPUS/train.txt --heldout CORPUS/heldout.txt --out RUN2 --tokens 60000000 --seq-len 128 --batch-size 32 --lr 5e-4 --warmup-ratio 0.02 --seed 1 --dropout 0 --checkpoint-every 200 --eval-every 500 --eval-blocks 256"
+  "node bin/plmkit.js pretrain --model models/plmkit-bert-mini --corpus CORPUS/train.txt --heldout CORPUS/heldout.txt --out RUN3 --tokens 60000000 --seq-len 128 --batch-size 32 --lr 5e-4 --warmup-ratio 0.02 --seed 2 --dropout 0 --checkpoint-every 200 --eval-every 500 --eval-blocks 256"
 )
 # The old usage put RUN_DIR first: a run directory has no sources.json.
 test -f "$corpus/sources.json" || { echo "$corpus has no sources.json: give CORPUS_DIR first" >&2; exit 1; }
