@@ -47,8 +47,11 @@ export async function engineMatmulGflops(engine: Engine = 'node'): Promise<numbe
   return matmulGflops(ms);
 }
 
-/** TensorFlow.js matmul on a backend (dev dependency, only for this comparison). */
-export async function tfjsMatmulGflops(backend: 'wasm' | 'cpu'): Promise<number | null> {
+/**
+ * TensorFlow.js matmul on a backend (dev dependency, only for this comparison). `simd: false` loads the
+ * WASM backend's build without SIMD (XNNPACK's scalar kernels), as on a runtime without WebAssembly SIMD.
+ */
+export async function tfjsMatmulGflops(backend: 'wasm' | 'cpu', simd = true): Promise<number | null> {
   // tfjs prints an advertisement on stdout when it starts in Node; keep stdout for the JSON result.
   const log = console.log;
   console.log = (...args: unknown[]) => console.error(...args);
@@ -56,6 +59,15 @@ export async function tfjsMatmulGflops(backend: 'wasm' | 'cpu'): Promise<number 
     const tf = await import('@tensorflow/tfjs-core');
     if (backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
     else await import('@tensorflow/tfjs-backend-cpu');
+    if (backend === 'wasm') {
+      // The WASM backend picks its binary when it initialises: register it afresh under the flag.
+      tf.env().set('WASM_HAS_SIMD_SUPPORT', simd);
+      const factory = tf.findBackendFactory('wasm');
+      if (tf.findBackend('wasm') && factory) {
+        tf.removeBackend('wasm');
+        tf.registerBackend('wasm', factory);
+      }
+    }
     await tf.setBackend(backend);
     await tf.ready();
     console.log = log;
@@ -193,10 +205,18 @@ export async function benchEngine(): Promise<Record<string, unknown>> {
   const dense = await bertMiniTrainStep(32, 64, 10, true);
   const web = await engineMatmulGflops('web');
   const wasm = await tfjsMatmulGflops('wasm');
+  const wasmScalar = await tfjsMatmulGflops('wasm', false);
   const cpu = await tfjsMatmulGflops('cpu');
   return {
-    matmul_gflops: { engine, onnxruntime_web: web, tfjs_wasm: wasm, tfjs_cpu: cpu },
+    matmul_gflops: {
+      engine,
+      onnxruntime_web: web,
+      tfjs_wasm: wasm,
+      tfjs_wasm_without_simd: wasmScalar,
+      tfjs_cpu: cpu,
+    },
     engine_over_tfjs_wasm: wasm ? engine / wasm : null,
+    engine_over_tfjs_wasm_without_simd: wasmScalar ? engine / wasmScalar : null,
     train_step: {
       ...trainStep,
       efficiency: trainStep.gflops / engine,
