@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import {
   add,
   concat,
+  SplitOp,
   emitModel,
   Graph,
   GraphError,
@@ -36,6 +37,10 @@ test('shape errors are raised at build time, naming the op, the shapes and the c
   assert.throws(() => reshape(a, [5, -1]), /Reshape: cannot infer -1/);
   assert.throws(() => transpose(a, [0, 0]), /Transpose: perm \[0, 0\] is not a permutation/);
   assert.throws(() => concat([a, b], 0), /Concat: shapes differ outside axis 0/);
+  assert.throws(
+    () => g.apply(SplitOp, [b], { axis: 1, sizes: [2, 1] }),
+    /Split: sizes \[2, 1\] do not cover axis 1 of size 4/,
+  );
 });
 
 test('dtype errors name both dtypes', () => {

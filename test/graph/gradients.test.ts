@@ -313,6 +313,24 @@ const CASES: readonly Case[] = [
     inputs: [{ shape: [2, 3] }, { shape: ['batch', 3] }, { shape: [1, 3] }],
     f: (xs) => G.concat(xs, 0),
   },
+  {
+    op: 'Split',
+    label: 'a piece unused (its gradient is zeros)',
+    inputs: [{ shape: [2, 6] }],
+    f: ([x]) => {
+      const [a, b] = G.split(x!, 1, [2, 3, 1]);
+      return G.concat([b!, a!], 1);
+    },
+  },
+  {
+    op: 'Split',
+    label: 'symbolic batch, negative axis',
+    inputs: [{ shape: ['batch', 6] }],
+    f: ([x]) => {
+      const [a, b] = G.split(x!, -1, [3, 3]);
+      return G.add(G.mul(a!, 2), b!);
+    },
+  },
   { op: 'Expand', inputs: [{ shape: [1, 3] }], f: ([x]) => G.expand(x!, [2, 3]) },
   { op: 'Expand', label: 'new leading axes', inputs: [{ shape: [3] }], f: ([x]) => G.expand(x!, [2, 2, 3]) },
   {

@@ -3,7 +3,7 @@
 
 import { fail, type Tensor } from '../graph.js';
 import { formatShape, isStatic, normAxis, sameShape, type Dim, type Shape } from '../shape.js';
-import { shapeOf } from './core.js';
+import { scalar, shapeOf } from './core.js';
 import { defineOp, lowerAs } from './registry.js';
 
 const BIG = 2 ** 62;
@@ -252,8 +252,39 @@ export function sliceAxis(x: Tensor, axis: number, start: number, end: number): 
   return slice(x, [axis], [start], [end]);
 }
 
-/** Splits along an axis into pieces of the given static sizes. */
+/** Pieces of static sizes that cover one axis, as one ONNX Split; its gradient is one Concat. */
+export const SplitOp = defineOp<{ axis: number; sizes: readonly number[] }>({
+  name: 'Split',
+  infer: (inputs, { axis, sizes }) => {
+    const x = inputs[0]!;
+    const ax = normAxis(axis, x.rank);
+    if (ax === undefined) fail('Split', `axis ${axis} out of range for rank ${x.rank}`, inputs);
+    const total = sizes.reduce((a, b) => a + b, 0);
+    if (x.shape[ax] !== total || sizes.some((n) => !(Number.isInteger(n) && n > 0)))
+      fail('Split', `sizes ${formatShape(sizes)} do not cover axis ${ax} of size ${x.shape[ax]}`, inputs);
+    return sizes.map((n) => ({ dtype: x.dtype, shape: x.shape.map((d, i) => (i === ax ? n : d)) }));
+  },
+  // A piece without a gradient contributes zeros.
+  vjp: ({ outputs, attrs }, gs) => [
+    concat(
+      gs.map((g, i) => g ?? expandLike(scalar(outputs[i]!.graph, 0, outputs[i]!.dtype), outputs[i]!)),
+      attrs.axis,
+    ),
+  ],
+  lower: (node, ctx) =>
+    ctx.emit(
+      'Split',
+      [ctx.name(node.inputs[0]!), ctx.constInt64(node.attrs.sizes)],
+      node.outputs.map((_, i) => ctx.outputName(node, i)),
+      { axis: { kind: 'int', value: node.attrs.axis } },
+    ),
+});
+
+/** Splits along an axis into pieces of the given static sizes (pieces that cover the axis: one Split). */
 export function split(x: Tensor, axis: number, sizes: readonly number[]): Tensor[] {
+  const ax = normAxis(axis, x.rank);
+  if (ax !== undefined && x.shape[ax] === sizes.reduce((a, b) => a + b, 0))
+    return x.graph.apply(SplitOp, [x], { axis: ax, sizes });
   let offset = 0;
   return sizes.map((n) => sliceAxis(x, axis, offset, (offset += n)));
 }
@@ -286,6 +317,7 @@ export const ConcatOp = defineOp<{ axis: number }>({
       fail('Concat', 'gradient needs at most one piece of symbolic size along the axis', inputs);
     // Pieces before the symbolic one are addressed from the front, pieces after it from the back.
     const sym = sizes.findIndex((d) => typeof d === 'string');
+    if (sym < 0) return split(g!, ax, sizes as number[]);
     const piece = (i: number): Tensor => {
       if (sym < 0 || i < sym) {
         const start = (sizes.slice(0, i) as number[]).reduce((a, b) => a + b, 0);
