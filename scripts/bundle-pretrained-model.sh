@@ -9,8 +9,8 @@
 # so bundle the stages so far before starting the next (bash scripts/bundle-pretrained-model.sh CORPUS_DIR
 # RUN_DIR, then run stage 2, then ... CORPUS_DIR RUN_DIR RUN_DIR2, and so on). A stage reads the weights
 # only at its start, so overwriting them afterwards does not change it.
-# One stage: its log.jsonl, trainer_state.json and pseudo-perplexity.json go to results/pretrain/; several:
-# to results/pretrain/stage1/, stage2/, ...
+# One stage: its log.jsonl, run.json, trainer_state.json, train-tokens.json and pseudo-perplexity.json go to
+# results/pretrain/; several: to results/pretrain/stage1/, stage2/, ...
 # --card-only (first argument) rewrites the card from the results already there (after a new sst2
 # comparison, say) without copying weights or fine-tuning again.
 set -euo pipefail
@@ -28,7 +28,7 @@ corpus_command="node bin/plmkit.js pretrain-corpus --out CORPUS"
 stage_commands=(
   "node bin/plmkit.js pretrain --corpus CORPUS/train.txt --heldout CORPUS/heldout.txt --tokenizer models/plmkit-bert-mini --out RUN1 --tokens 30000000 --seq-len 128 --batch-size 32 --lr 5e-4 --warmup-ratio 0.05 --seed 0 --checkpoint-every 200 --eval-every 500 --eval-blocks 256"
   "node bin/plmkit.js pretrain --model models/plmkit-bert-mini --corpus CORPUS/train.txt --heldout CORPUS/heldout.txt --out RUN2 --tokens 60000000 --seq-len 128 --batch-size 32 --lr 5e-4 --warmup-ratio 0.02 --seed 1 --dropout 0 --checkpoint-every 200 --eval-every 500 --eval-blocks 256"
-  "node bin/plmkit.js pretrain --model models/plmkit-bert-mini --corpus CORPUS/train.txt --heldout CORPUS/heldout.txt --out RUN3 --tokens 60000000 --seq-len 128 --batch-size 32 --lr 5e-4 --warmup-ratio 0.02 --seed 2 --dropout 0 --checkpoint-every 200 --eval-every 500 --eval-blocks 256"
+  "node bin/plmkit.js pretrain --model models/plmkit-bert-mini --corpus CORPUS/train.txt --heldout CORPUS/heldout.txt --out RUN3 --tokens 14000000 --seq-len 128 --batch-size 32 --lr 2.5e-4 --warmup-ratio 0.02 --seed 3 --dropout 0 --checkpoint-every 200 --eval-every 500 --eval-blocks 256"
 )
 # The old usage put RUN_DIR first: a run directory has no sources.json.
 test -f "$corpus/sources.json" || { echo "$corpus has no sources.json: give CORPUS_DIR first" >&2; exit 1; }
@@ -39,10 +39,15 @@ for run in "${runs[@]:1}"; do # a later stage must continue from the bundled mod
 done
 last=${runs[-1]}
 ft="node bin/plmkit.js finetune --model $model --data sst2 --out runs/sst2-pretrained --epochs 2 --batch-size 32 --lr 1e-4 --max-length 64 --seed 42"
+# A stage's records are kept in results/ because run directories live outside the project and can be lost
+# with their machine: a stage already there can be given as its results/pretrain/stageN directory (the card
+# reads both layouts).
 copy_logs() { # run directory, destination directory
   mkdir -p "$2"
-  cp "$1"/log.jsonl "$2"/log.jsonl
+  [[ $1 -ef $2 ]] && return
+  cp "$1"/log.jsonl "$1"/run.json "$2"/
   cp "$1"/checkpoint/trainer_state.json "$2"/trainer_state.json
+  cp "$1"/tokens/train.json "$2"/train-tokens.json
   cp "$1"/pseudo-perplexity.json "$2"/ 2>/dev/null || true
 }
 if ! $card_only; then

@@ -1,25 +1,49 @@
 // Summary of scripts/sst2-lr-sweep.sh: one row per (arm, lr) with dev and test accuracy over seeds, each
 // arm's lr chosen by mean dev accuracy, and the gain of the pretrained arm at the chosen lrs.
 //   node scripts/sst2-lr-sweep-summary.mjs ARM:SEED:LR:DIR ...
+// ARM:*:*:recorded takes all of that arm's cells from the results file already there (an arm not rerun).
 import fs from 'node:fs';
 import process from 'node:process';
 
-const cells = process.argv.slice(2).map((spec) => {
+const resultsFile = 'results/finetune/sst2-lr-sweep.json';
+const recorded = fs.existsSync(resultsFile) ? JSON.parse(fs.readFileSync(resultsFile, 'utf8')).cells : [];
+const readJson = (file) => JSON.parse(fs.readFileSync(file, 'utf8'));
+const cells = process.argv.slice(2).flatMap((spec) => {
   const [arm, seed, lr, dir] = spec.split(':');
-  const metrics = JSON.parse(fs.readFileSync(`${dir}/metrics.json`, 'utf8'));
-  const test = JSON.parse(fs.readFileSync(`${dir}/test.json`, 'utf8'));
-  return { arm, seed: Number(seed), lr, dir, dev: metrics.best.accuracy * 100, test: test.accuracy * 100 };
+  if (dir === 'recorded') {
+    const kept = recorded.filter((c) => c.arm === arm);
+    if (kept.length === 0) throw new Error(`${resultsFile} records no ${arm} cells: run that arm`);
+    return kept;
+  }
+  const metrics = readJson(`${dir}/metrics.json`);
+  const test = readJson(`${dir}/test.json`);
+  // The pretrained arm's weights, so that cells kept from an earlier model are never mixed in unnoticed.
+  const { modelSha256 } = fs.existsSync(`${dir}/run.json`) ? readJson(`${dir}/run.json`) : {};
+  return {
+    arm,
+    seed: Number(seed),
+    lr,
+    dir,
+    dev: metrics.best.accuracy * 100,
+    test: test.accuracy * 100,
+    ...(modelSha256 ? { modelSha256 } : {}),
+  };
 });
+const shas = new Set(cells.filter((c) => c.arm === 'pretrained').map((c) => c.modelSha256));
+if (shas.size > 1)
+  throw new Error(`the pretrained cells come from ${shas.size} different models: rerun that arm`);
 const stats = (xs) => {
   const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
   const std = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) : 0;
   return { mean, std };
 };
 const arms = ['scratch', 'pretrained'];
-const lrs = [...new Set(cells.map((c) => c.lr))];
+const lrs = [...new Set(cells.map((c) => c.lr))].sort((a, b) => Number(a) - Number(b));
+// Each arm's rows: the lrs it was run at (an arm kept from an earlier sweep may have more).
 const rows = arms.flatMap((arm) =>
-  lrs.map((lr) => {
+  lrs.flatMap((lr) => {
     const runs = cells.filter((c) => c.arm === arm && c.lr === lr);
+    if (runs.length === 0) return [];
     return {
       arm,
       lr,
@@ -51,7 +75,7 @@ const write = (file, text) => {
   fs.writeFileSync(`${file}.tmp`, text);
   fs.renameSync(`${file}.tmp`, file);
 };
-write('results/finetune/sst2-lr-sweep.json', `${JSON.stringify(out, null, 2)}\n`);
+write(resultsFile, `${JSON.stringify(out, null, 2)}\n`);
 
 const f = (s) => `${s.mean.toFixed(2)} ± ${s.std.toFixed(2)}`;
 const name = (arm) => (arm === 'scratch' ? 'random initialisation' : 'models/plmkit-bert-mini');

@@ -7,12 +7,16 @@
 # gives an estimate free of that choice. Every cell of the grid is reported, not only the chosen ones.
 # Finished runs are skipped. Seed 42 at lr 1e-4 is the README's and the card's pair (runs/sst2-scratch,
 # runs/sst2-pretrained); LRS=1e-4 gives the comparison at that lr alone.
+# ARMS names the arms to run (default both); an arm left out keeps all the cells recorded for it in
+# results/finetune/sst2-lr-sweep.json, whatever LRS and SEEDS say (the random arm depends only on the config and tokenizer, so a new
+# bundled model needs only ARMS=pretrained). Cells of the pretrained arm record the bundled weights' SHA-256.
 #   LRS="5e-5 1e-4 2e-4 4e-4" SEEDS="42 43 44" bash scripts/sst2-lr-sweep.sh
 # Writes results/finetune/sst2-lr-sweep.json and .md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LRS=${LRS:-5e-5 1e-4 2e-4 4e-4}
 SEEDS=${SEEDS:-42 43 44}
+ARMS=${ARMS:-scratch pretrained}
 dir() { # arm seed lr
   local d="runs/sst2-$1"
   [[ $2 == 42 ]] || d+="-seed$2"
@@ -24,6 +28,7 @@ cells=()
 for lr in $LRS; do
   for seed in $SEEDS; do
     for arm in scratch pretrained; do
+      [[ " $ARMS " == *" $arm "* ]] || continue
       out=$(dir $arm "$seed" "$lr")
       cells+=("$arm:$seed:$lr:$out")
       if ! finished "$out"; then
@@ -39,5 +44,8 @@ for lr in $LRS; do
       fi
     done
   done
+done
+for arm in scratch pretrained; do
+  [[ " $ARMS " == *" $arm "* ]] || cells+=("$arm:*:*:recorded")
 done
 node scripts/sst2-lr-sweep-summary.mjs "${cells[@]}"

@@ -5,10 +5,15 @@
 
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathExists } from '../io/path-exists.js';
 import { lineChartSvg } from '../report/line-chart.js';
 
 export interface CardInputs {
-  /** The pretraining run directories (run.json, log.jsonl, tokens/, checkpoint/), stages in order. */
+  /**
+   * The stages in order: pretraining run directories (run.json, log.jsonl, tokens/train.json,
+   * checkpoint/trainer_state.json), or the copies of a stage's records that the bundle script keeps under
+   * results/pretrain/ (the same files, with trainer_state.json and train-tokens.json at the top).
+   */
   readonly runDirs: readonly string[];
   /** The corpus directory written by `plmkit pretrain-corpus` (sources.json). */
   readonly corpusDir: string;
@@ -66,10 +71,17 @@ const millions = (n: number, digits = 1) => (n / 1e6).toFixed(digits);
 const hours = (seconds: number) => (seconds / 3600).toFixed(2);
 const count = (n: number) => n.toLocaleString('en');
 
+/** The first of `paths` that exists, read as JSON; an error naming all of them when none does. */
+async function readFirstJson<T>(paths: readonly string[]): Promise<T> {
+  for (const p of paths) if (await pathExists(p)) return readJson<T>(p);
+  throw new Error(`none of ${paths.join(', ')} exists`);
+}
+
 async function readStage(runDir: string, offset: number): Promise<Stage> {
-  const state = await readJson<{ step: number; extra: { seconds: number; evals: MlmEvalRow[] } }>(
+  const state = await readFirstJson<{ step: number; extra: { seconds: number; evals: MlmEvalRow[] } }>([
     join(runDir, 'checkpoint', 'trainer_state.json'),
-  );
+    join(runDir, 'trainer_state.json'),
+  ]);
   const log = (await readFile(join(runDir, 'log.jsonl'), 'utf8'))
     .trim()
     .split('\n')
@@ -79,7 +91,10 @@ async function readStage(runDir: string, offset: number): Promise<Stage> {
   for (const e of log) if (e.event === 'step' && e.loss !== undefined) losses.set(e.step, e.loss);
   return {
     run: await readJson<RunArgs>(join(runDir, 'run.json')),
-    corpus: await readJson<{ tokens: number; documents: number }>(join(runDir, 'tokens', 'train.json')),
+    corpus: await readFirstJson<{ tokens: number; documents: number }>([
+      join(runDir, 'tokens', 'train.json'),
+      join(runDir, 'train-tokens.json'),
+    ]),
     steps: state.step,
     seconds: state.extra.seconds,
     evals: state.extra.evals,

@@ -4,7 +4,7 @@
 // by hand; nothing is trained.
 
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -170,4 +170,32 @@ test('two stages: a column per stage, totals, cumulative tokens, the last pseudo
   assert.match(svg, /stage 1 \(MLM cross-entropy\)/);
   assert.match(svg, /stage 2 \(MLM cross-entropy\)/);
   assert.match(svg, /cumulative training tokens \(millions\)/);
+});
+
+// The bundle script keeps each stage's records in results/pretrain/stageN (trainer_state.json and
+// train-tokens.json at the top), since run directories can be lost with their machine.
+async function asKeptRecords(runDir: string): Promise<string> {
+  await rename(join(runDir, 'checkpoint', 'trainer_state.json'), join(runDir, 'trainer_state.json'));
+  await rename(join(runDir, 'tokens', 'train.json'), join(runDir, 'train-tokens.json'));
+  await rm(join(runDir, 'checkpoint'), { recursive: true });
+  await rm(join(runDir, 'tokens'), { recursive: true });
+  return runDir;
+}
+
+test('a stage given as its kept records makes the same card as its run directory', async () => {
+  const d = await setup();
+  const fromRuns = await card([d.run1, d.run2], d.corpus, join(d.root, 'runs'));
+  const kept = await asKeptRecords(d.run1);
+  const mixed = await card([kept, d.run2], d.corpus, join(d.root, 'mixed'));
+  assert.equal(mixed.readme, fromRuns.readme);
+  assert.equal(mixed.svg, fromRuns.svg);
+});
+
+test('a stage without its trainer state is refused, naming where it looked', async () => {
+  const d = await setup();
+  await rm(join(d.run2, 'checkpoint'), { recursive: true });
+  await assert.rejects(card([d.run1, d.run2], d.corpus, join(d.root, 'none')), (e: Error) => {
+    assert.match(e.message, /run2\/checkpoint\/trainer_state\.json, .*run2\/trainer_state\.json/);
+    return true;
+  });
 });
