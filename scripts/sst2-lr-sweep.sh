@@ -8,8 +8,9 @@
 # Finished runs are skipped. Seed 42 at lr 1e-4 is the README's and the card's pair (runs/sst2-scratch,
 # runs/sst2-pretrained); LRS=1e-4 gives the comparison at that lr alone.
 # ARMS names the arms to run (default both); an arm left out keeps all the cells recorded for it in
-# results/finetune/sst2-lr-sweep.json, whatever LRS and SEEDS say (the random arm depends only on the config and tokenizer, so a new
-# bundled model needs only ARMS=pretrained). Cells of the pretrained arm record the bundled weights' SHA-256.
+# results/finetune/sst2-lr-sweep.json, whatever LRS and SEEDS say (the random arm depends only on the config
+# and tokenizer, so a new bundled model needs only ARMS=pretrained). Cells of the pretrained arm record the
+# bundled weights' SHA-256.
 #   LRS="5e-5 1e-4 2e-4 4e-4" SEEDS="42 43 44" bash scripts/sst2-lr-sweep.sh
 # Writes results/finetune/sst2-lr-sweep.json and .md.
 set -euo pipefail
