@@ -291,6 +291,36 @@ const CASES: readonly Case[] = [
     f: ([x]) => G.sliceAxis(x!, 0, -3, -1),
   },
   {
+    op: 'Slice',
+    label: 'step 2 from 1 to the end',
+    inputs: [{ shape: [3, 7] }],
+    f: ([x]) => G.sliceAxis(x!, 1, 1, Infinity, 2),
+  },
+  {
+    op: 'Slice',
+    label: 'step -1 (reversed axis)',
+    inputs: [{ shape: [4, 3] }],
+    f: ([x]) => G.sliceAxis(x!, 0, -1, -Infinity, -1),
+  },
+  {
+    op: 'Slice',
+    label: 'step -2, end before the start clamped',
+    inputs: [{ shape: [8] }],
+    f: ([x]) => G.sliceAxis(x!, 0, 6, -100, -2),
+  },
+  {
+    op: 'Slice',
+    label: 'steps on two axes, one of 1',
+    inputs: [{ shape: [5, 8, 2] }],
+    f: ([x]) => G.slice(x!, [1, 0, 2], [-2, 0, 1], [0, Infinity, Infinity], [-3, 2, 1]),
+  },
+  {
+    op: 'Slice',
+    label: 'step 3 on a static axis beside a symbolic one',
+    inputs: [{ shape: ['batch', 7] }],
+    f: ([x]) => G.sliceAxis(x!, -1, 0, Infinity, 3),
+  },
+  {
     op: 'SliceGrad',
     inputs: [{ shape: [2, 2] }, { shape: [3, 5] }],
     f: ([g, x]) =>
@@ -469,6 +499,15 @@ const SECOND_ORDER: readonly Case[] = [
     inputs: [{ shape: ['batch', 3] }],
     f: ([x]) => {
       const s = G.sliceAxis(x!, 0, -2, Infinity);
+      return G.mul(s, s);
+    },
+  },
+  {
+    op: 'Slice',
+    label: 'steps 2 and -1, through ScatterAdd',
+    inputs: [{ shape: [5, 3] }],
+    f: ([x]) => {
+      const s = G.slice(x!, [0, 1], [0, -1], [Infinity, -Infinity], [2, -1]);
       return G.mul(s, s);
     },
   },

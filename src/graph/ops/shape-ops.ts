@@ -3,7 +3,9 @@
 
 import { fail, type Tensor } from '../graph.js';
 import { formatShape, isStatic, normAxis, sameShape, type Dim, type Shape } from '../shape.js';
-import { scalar, shapeOf } from './core.js';
+import { constant, scalar, shapeOf } from './core.js';
+import { scatterAdd } from './nn-ops.js';
+import { zerosLike } from './reduce.js';
 import { defineOp, lowerAs } from './registry.js';
 
 const BIG = 2 ** 62;
@@ -130,29 +132,51 @@ interface SliceAttrs {
   readonly axes: readonly number[];
   readonly starts: readonly number[];
   readonly ends: readonly number[];
+  /** One per axis; absent means all 1. A slice with a step other than 1 has one axis (see `slice`). */
+  readonly steps?: readonly number[];
   [k: string]: unknown;
 }
 
-function sliceDim(d: Dim, start: number, end: number): Dim {
-  if (typeof d === 'number') {
-    const s = start < 0 ? Math.max(0, d + start) : Math.min(start, d);
-    const e = end < 0 ? Math.max(0, d + end) : Math.min(end, d);
-    return Math.max(0, e - s);
+/** ONNX Slice's clamping of a static axis: the first index taken and how many, for either sign of step. */
+export function sliceRange(
+  d: number,
+  start: number,
+  end: number,
+  step = 1,
+): { first: number; count: number } {
+  const at = (v: number) => (v < 0 ? d + v : v);
+  if (step > 0) {
+    const s = Math.min(Math.max(at(start), 0), d);
+    const e = Math.min(Math.max(at(end), 0), d);
+    return { first: s, count: Math.max(0, Math.ceil((e - s) / step)) };
   }
+  const s = Math.min(Math.max(at(start), 0), d - 1);
+  const e = Math.min(Math.max(at(end), -1), d - 1);
+  return { first: s, count: Math.max(0, Math.ceil((s - e) / -step)) };
+}
+
+function sliceDim(d: Dim, start: number, end: number, step: number): Dim {
+  if (typeof d === 'number') return sliceRange(d, start, end, step).count;
+  const bound = (v: number) => (v >= BIG ? '' : v <= -BIG ? '' : String(v));
+  if (step !== 1) return `${d}[${bound(start)}:${bound(end)}:${step}]`;
   if (start >= 0 && end >= 0 && end < BIG) return end - start; // assumes the run-time dim reaches `end`
   if (start < 0 && end >= BIG) return -start;
   if (start === 0 && end >= BIG) return d;
-  return `${d}[${start}:${end >= BIG ? '' : end}]`;
+  return `${d}[${start}:${bound(end)}]`;
 }
 
 function sliceInfer(x: Tensor, a: SliceAttrs, inputs: readonly Tensor[]): Dim[] {
   if (a.axes.length !== a.starts.length || a.axes.length !== a.ends.length)
     fail('Slice', 'axes, starts and ends differ in length', inputs);
+  if (a.steps && a.steps.length !== a.axes.length) fail('Slice', 'axes and steps differ in length', inputs);
   const shape = [...x.shape];
   a.axes.forEach((axis, i) => {
     const ax = normAxis(axis, x.rank);
     if (ax === undefined) fail('Slice', `axis ${axis} out of range for rank ${x.rank}`, inputs);
-    shape[ax] = sliceDim(x.shape[ax]!, a.starts[i]!, a.ends[i]!);
+    const step = a.steps?.[i] ?? 1;
+    if (!Number.isInteger(step) || step === 0)
+      fail('Slice', `step ${step} along axis ${axis}: steps are non-zero integers`, inputs);
+    shape[ax] = sliceDim(x.shape[ax]!, a.starts[i]!, a.ends[i]!, step);
   });
   return shape;
 }
@@ -160,19 +184,51 @@ function sliceInfer(x: Tensor, a: SliceAttrs, inputs: readonly Tensor[]): Dim[] 
 export const SliceOp = defineOp<SliceAttrs>({
   name: 'Slice',
   infer: (inputs, a) => [{ dtype: inputs[0]!.dtype, shape: sliceInfer(inputs[0]!, a, inputs) }],
-  vjp: ({ inputs: [x], attrs }, [g]) => [x!.graph.apply(SliceGradOp, [g!, x!], attrs)[0]!],
+  vjp: ({ inputs: [x], attrs }, [g]) => [
+    attrs.steps?.some((s) => s !== 1)
+      ? steppedSliceVjp(x!, attrs, g!)
+      : x!.graph.apply(SliceGradOp, [g!, x!], attrs)[0]!,
+  ],
   lower: (node, ctx) =>
     ctx.emit(
       'Slice',
       [
         ctx.name(node.inputs[0]!),
         ctx.constInt64(node.attrs.starts),
-        ctx.constInt64(node.attrs.ends.map((e) => Math.min(e, BIG))),
+        ctx.constInt64(node.attrs.ends.map((e) => Math.max(Math.min(e, BIG), -BIG))),
         ctx.constInt64(node.attrs.axes),
+        ...(node.attrs.steps ? [ctx.constInt64(node.attrs.steps)] : []),
       ],
       [ctx.outputName(node, 0)],
     ),
 });
+
+/**
+ * Gradient of a one-axis slice with a step other than 1: the cotangent's rows added into zeros at the
+ * indices the slice took, with the axis moved to the front for the row scatter (whose own gradient is a
+ * gather, so second derivatives work). The indices are constants, so that axis must be static.
+ */
+function steppedSliceVjp(x: Tensor, a: SliceAttrs, g: Tensor): Tensor {
+  const ax = normAxis(a.axes[0]!, x.rank)!;
+  const d = x.shape[ax]!;
+  const step = a.steps![0]!;
+  if (typeof d !== 'number')
+    fail('Slice', `the gradient of a slice with step ${step} needs a static axis ${ax}; it is ${String(d)}`, [
+      x,
+    ]);
+  const { first, count } = sliceRange(d, a.starts[0]!, a.ends[0]!, step);
+  if (count === 0) return zerosLike(x);
+  const idx = constant(
+    x.graph,
+    Array.from({ length: count }, (_, i) => first + i * step),
+    [count],
+    'int64',
+  );
+  if (ax === 0) return scatterAdd(x, idx, g);
+  const perm = [ax, ...[...Array(x.rank).keys()].filter((i) => i !== ax)];
+  const inv = perm.map((_, i) => perm.indexOf(i));
+  return transpose(scatterAdd(transpose(x, perm), idx, transpose(g, perm)), inv);
+}
 
 /**
  * Gradient of Slice: pads the cotangent with zeros back to the input's shape. Pads for symbolic
@@ -238,18 +294,38 @@ export const SliceGradOp = defineOp<SliceAttrs>({
   },
 });
 
+/**
+ * x[starts:ends:steps] along `axes`, with ONNX Slice's clamping (Python's, except that with a negative step
+ * a start before the first element takes that element); an end may be Infinity (or -Infinity, with a
+ * negative step, to run through index 0). Steps other than 1 make one Slice node per axis, so that each has
+ * its own gradient.
+ */
 export function slice(
   x: Tensor,
   axes: readonly number[],
   starts: readonly number[],
   ends: readonly number[],
+  steps?: readonly number[],
 ): Tensor {
-  return x.graph.apply(SliceOp, [x], { axes, starts, ends: ends.map((e) => (e === Infinity ? BIG : e)) })[0]!;
+  const bounded = ends.map((e) => (e === Infinity ? BIG : e === -Infinity ? -BIG : e));
+  if (steps && steps.length !== axes.length) fail('Slice', 'axes and steps differ in length', [x]);
+  if (!steps || steps.every((s) => s === 1))
+    return x.graph.apply(SliceOp, [x], { axes, starts, ends: bounded })[0]!;
+  return axes.reduce(
+    (y, axis, i) =>
+      y.graph.apply(SliceOp, [y], {
+        axes: [axis],
+        starts: [starts[i]!],
+        ends: [bounded[i]!],
+        ...(steps[i] === 1 ? {} : { steps: [steps[i]!] }),
+      })[0]!,
+    x,
+  );
 }
 
-/** x[start:end] along one axis; `end` may be Infinity. */
-export function sliceAxis(x: Tensor, axis: number, start: number, end: number): Tensor {
-  return slice(x, [axis], [start], [end]);
+/** x[start:end:step] along one axis; `end` may be Infinity or, with a negative step, -Infinity. */
+export function sliceAxis(x: Tensor, axis: number, start: number, end: number, step = 1): Tensor {
+  return slice(x, [axis], [start], [end], [step]);
 }
 
 /** Pieces of static sizes that cover one axis, as one ONNX Split; its gradient is one Concat. */
