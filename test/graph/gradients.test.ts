@@ -321,6 +321,14 @@ const CASES: readonly Case[] = [
     f: ([x]) => G.sliceAxis(x!, -1, 0, Infinity, 3),
   },
   {
+    op: 'Slice',
+    label: 'step -2 on a symbolic axis',
+    inputs: [{ shape: ['batch', 2] }],
+    sizes: { batch: 5 },
+    f: ([x]) => G.sliceAxis(x!, 0, -2, -Infinity, -2),
+  },
+
+  {
     op: 'SliceGrad',
     inputs: [{ shape: [2, 2] }, { shape: [3, 5] }],
     f: ([g, x]) =>
@@ -508,6 +516,16 @@ const SECOND_ORDER: readonly Case[] = [
     inputs: [{ shape: [5, 3] }],
     f: ([x]) => {
       const s = G.slice(x!, [0, 1], [0, -1], [Infinity, -Infinity], [2, -1]);
+      return G.mul(s, s);
+    },
+  },
+  {
+    op: 'Slice',
+    label: 'step 2 on a symbolic axis, through ScatterAdd',
+    inputs: [{ shape: ['batch', 3] }],
+    sizes: { batch: 5 },
+    f: ([x]) => {
+      const s = G.sliceAxis(x!, 0, 1, Infinity, 2);
       return G.mul(s, s);
     },
   },

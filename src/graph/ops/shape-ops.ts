@@ -3,9 +3,8 @@
 
 import { fail, type Tensor } from '../graph.js';
 import { formatShape, isStatic, normAxis, sameShape, type Dim, type Shape } from '../shape.js';
-import { constant, scalar, shapeOf } from './core.js';
-import { scatterAdd } from './nn-ops.js';
-import { zerosLike } from './reduce.js';
+import { scalar, shapeOf } from './core.js';
+import { arangeAlong, scatterAdd } from './nn-ops.js';
 import { defineOp, lowerAs } from './registry.js';
 
 const BIG = 2 ** 62;
@@ -138,12 +137,7 @@ interface SliceAttrs {
 }
 
 /** ONNX Slice's clamping of a static axis: the first index taken and how many, for either sign of step. */
-export function sliceRange(
-  d: number,
-  start: number,
-  end: number,
-  step = 1,
-): { first: number; count: number } {
+function sliceRange(d: number, start: number, end: number, step = 1): { first: number; count: number } {
   const at = (v: number) => (v < 0 ? d + v : v);
   if (step > 0) {
     const s = Math.min(Math.max(at(start), 0), d);
@@ -205,25 +199,13 @@ export const SliceOp = defineOp<SliceAttrs>({
 
 /**
  * Gradient of a one-axis slice with a step other than 1: the cotangent's rows added into zeros at the
- * indices the slice took, with the axis moved to the front for the row scatter (whose own gradient is a
- * gather, so second derivatives work). The indices are constants, so that axis must be static.
+ * indices the slice took, which are the same slice of 0..n-1 (so ONNX Runtime clamps them as it clamped
+ * the values, on static and symbolic axes alike). The axis is moved to the front for the row scatter,
+ * whose own gradient is a gather, so second derivatives work.
  */
 function steppedSliceVjp(x: Tensor, a: SliceAttrs, g: Tensor): Tensor {
   const ax = normAxis(a.axes[0]!, x.rank)!;
-  const d = x.shape[ax]!;
-  const step = a.steps![0]!;
-  if (typeof d !== 'number')
-    fail('Slice', `the gradient of a slice with step ${step} needs a static axis ${ax}; it is ${String(d)}`, [
-      x,
-    ]);
-  const { first, count } = sliceRange(d, a.starts[0]!, a.ends[0]!, step);
-  if (count === 0) return zerosLike(x);
-  const idx = constant(
-    x.graph,
-    Array.from({ length: count }, (_, i) => first + i * step),
-    [count],
-    'int64',
-  );
+  const idx = x.graph.apply(SliceOp, [arangeAlong(x, ax)], { ...a, axes: [0] })[0]!;
   if (ax === 0) return scatterAdd(x, idx, g);
   const perm = [ax, ...[...Array(x.rank).keys()].filter((i) => i !== ax)];
   const inv = perm.map((_, i) => perm.indexOf(i));
