@@ -327,7 +327,6 @@ const CASES: readonly Case[] = [
     sizes: { batch: 5 },
     f: ([x]) => G.sliceAxis(x!, 0, -2, -Infinity, -2),
   },
-
   {
     op: 'SliceGrad',
     inputs: [{ shape: [2, 2] }, { shape: [3, 5] }],
