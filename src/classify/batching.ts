@@ -77,3 +77,21 @@ export function collate(
   if (opts.withLabels) feeds['labels'] = { dtype: 'int64', dims: [n], data: labels };
   return { indices, feeds, tokens };
 }
+
+/**
+ * Training batches to run in one call (TrainStep.runMany): `chunk`, part or all of an aligned `group` of
+ * batches, each padded to the group's longest row, so that a run cut inside a group pads as an uncut run
+ * does. A batch of another size (an epoch's last) runs on its own.
+ */
+export function stepParts(
+  examples: readonly Encoded[],
+  chunk: readonly (readonly number[])[],
+  group: readonly (readonly number[])[],
+  padId: number,
+  withTypes: boolean,
+): Batch[][] {
+  const seq = Math.max(...group.flat().map((i) => examples[i]!.ids.length));
+  const collated = chunk.map((idx) => collate(examples, idx, padId, { withTypes, withLabels: true, seq }));
+  const same = collated.every((c) => c.indices.length === collated[0]!.indices.length);
+  return same ? [collated] : collated.map((c) => [c]);
+}

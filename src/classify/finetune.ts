@@ -15,12 +15,13 @@ import { ModelBuilder } from '../nn/builder.js';
 import { petClassifier, petTraining, type PetConfig } from '../pet/index.js';
 import { leafName } from '../graph/emit.js';
 import type { ModelConfig } from '../nn/config.js';
-import { compile, type CompiledFunction } from '../runtime/compiled.js';
+import { compile } from '../runtime/compiled.js';
 import { learningRate } from '../runtime/schedule.js';
 import { TrainStep, type TrainState } from '../runtime/train-step.js';
 import { JsonlLog } from '../report/jsonl-log.js';
 import { progress } from '../report/progress.js';
-import { collate, epochBatches, sequentialBatches, type Encoded } from './batching.js';
+import { collate, epochBatches, stepParts, type Encoded } from './batching.js';
+import { argmaxRows, predictLogits } from './logits.js';
 import { classificationMetrics, type ClassificationMetrics } from './metrics.js';
 
 export interface FinetuneOptions {
@@ -89,32 +90,6 @@ function classifierGraph(
     ? [x.inputIds, x.attentionMask, x.tokenTypeIds]
     : [x.inputIds, x.attentionMask];
   return { b, x, out, inputs, pet: withPet?.pet };
-}
-
-/** Logits for every example, in input order, through an inference function that takes the trained values. */
-export async function predictLogits(
-  fn: CompiledFunction,
-  examples: readonly Encoded[],
-  feedsFor: (indices: number[]) => Record<string, import('../runtime/ort.js').HostTensor>,
-  batchSize: number,
-  numLabels: number,
-): Promise<Float32Array> {
-  const logits = new Float32Array(examples.length * numLabels);
-  for (const idx of sequentialBatches(examples, batchSize)) {
-    const out = (await fn.run(feedsFor(idx)))['logits']!.data as Float32Array;
-    idx.forEach((ix, r) => logits.set(out.subarray(r * numLabels, (r + 1) * numLabels), ix * numLabels));
-  }
-  return logits;
-}
-
-export function argmaxRows(logits: Float32Array, cols: number): number[] {
-  const out: number[] = [];
-  for (let r = 0; r < logits.length / cols; r++) {
-    let best = 0;
-    for (let c = 1; c < cols; c++) if (logits[r * cols + c]! > logits[r * cols + best]!) best = c;
-    out.push(best);
-  }
-  return out;
 }
 
 export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
@@ -220,14 +195,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
         let k = groupStart + group.length - bi;
         if (o.checkpointEvery) k = Math.min(k, o.checkpointEvery - (state.step % o.checkpointEvery));
         if (o.stopAfterSteps !== undefined) k = Math.min(k, o.stopAfterSteps - ranThisCall);
-        const chunk = batches.slice(bi, bi + k);
-        const seq = Math.max(...group.flat().map((i) => o.train[i]!.ids.length));
-        const collated = chunk.map((idx) =>
-          collate(o.train, idx, o.padId, { withTypes: o.withTypes, withLabels: true, seq }),
-        );
-        // The last batch of an epoch may be smaller: it runs on its own.
-        const same = collated.every((c) => c.indices.length === collated[0]!.indices.length);
-        const parts = same ? [collated] : collated.map((c) => [c]);
+        const parts = stepParts(o.train, batches.slice(bi, bi + k), group, o.padId, o.withTypes);
         for (const part of parts) {
           const lrs = part.map((_, i) => learningRate(o.lr, state.step + i, schedule));
           const results = await step.runMany(

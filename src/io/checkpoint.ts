@@ -6,13 +6,7 @@ import type { ModelBuilder } from '../nn/builder.js';
 import type { ModelConfig } from '../nn/config.js';
 import { loadHfConfig, writeHfConfig } from './hf-config.js';
 import { readSafetensorsDir, writeSafetensorsDir } from './safetensors.js';
-import {
-  CheckpointError,
-  hfConfigFromModel,
-  modelConfigFromHf,
-  transpose2d,
-  type PretrainedDir,
-} from './weights.js';
+import { hfConfigFromModel, hfTensors, modelConfigFromHf, type PretrainedDir } from './weights.js';
 
 export * from './weights.js';
 
@@ -37,18 +31,7 @@ export async function savePretrained(
   opts: SaveOptions = {},
 ): Promise<void> {
   await mkdir(dir, { recursive: true });
-  const tensors: [string, { shape: number[]; data: Float32Array }][] = [];
-  for (const [name, spec] of b.params) {
-    const v = values.get(name);
-    if (!v) throw new CheckpointError(`no value for parameter "${name}" to save`);
-    const shape = spec.tensor.shape as number[];
-    tensors.push(
-      spec.linear
-        ? [name, { shape: [shape[1]!, shape[0]!], data: transpose2d(v, shape[0]!, shape[1]!) }]
-        : [name, { shape: [...shape], data: v }],
-    );
-  }
-  await writeSafetensorsDir(dir, new Map(tensors), {
+  await writeSafetensorsDir(dir, hfTensors(b, values), {
     ...(opts.floatStorage ? { floatStorage: opts.floatStorage } : {}),
     ...(opts.maxShardSize !== undefined ? { maxShardSize: opts.maxShardSize } : {}),
   });

@@ -69,6 +69,26 @@ export function hfConfigFromModel(
   };
 }
 
+/** Parameter values as Hugging Face stores them: its names, and linear weights as [out, in]. */
+export function hfTensors(
+  b: ModelBuilder,
+  values: ReadonlyMap<string, Float32Array>,
+): Map<string, { shape: number[]; data: Float32Array }> {
+  const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
+  for (const [name, spec] of b.params) {
+    const v = values.get(name);
+    if (!v) throw new CheckpointError(`no value for parameter "${name}" to save`);
+    const shape = spec.tensor.shape as number[];
+    tensors.set(
+      name,
+      spec.linear
+        ? { shape: [shape[1]!, shape[0]!], data: transpose2d(v, shape[0]!, shape[1]!) }
+        : { shape: [...shape], data: v },
+    );
+  }
+  return tensors;
+}
+
 export interface PretrainedDir {
   readonly dir: string;
   readonly hf: HfConfig;

@@ -9,7 +9,8 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { argmaxRows, finetune } from '../../classify/finetune.js';
+import { finetune } from '../../classify/finetune.js';
+import { argmaxRows } from '../../classify/logits.js';
 import { collate, type Encoded } from '../../classify/batching.js';
 import { encodeExamples } from '../../classify/encode.js';
 import { PET_LABELS_FILE } from '../../classify/setup.js';

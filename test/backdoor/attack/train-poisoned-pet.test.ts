@@ -12,7 +12,7 @@ import { cleanAccuracy, labelFlipRate } from '../../../src/backdoor/metrics.js';
 import { BadNetsPoisoner } from '../../../src/backdoor/poison/index.js';
 import { collate } from '../../../src/classify/batching.js';
 import { encodeExamples } from '../../../src/classify/encode.js';
-import { argmaxRows } from '../../../src/classify/finetune.js';
+import { argmaxRows } from '../../../src/classify/logits.js';
 import type { Example } from '../../../src/io/data/index.js';
 import { loadTokenizer } from '../../../src/io/tokenizer/index.js';
 import { parsePetConfig } from '../../../src/pet/index.js';
