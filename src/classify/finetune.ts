@@ -16,7 +16,6 @@ import { petClassifier, petTraining, type PetConfig } from '../pet/index.js';
 import { leafName } from '../graph/emit.js';
 import type { ModelConfig } from '../nn/config.js';
 import { compile } from '../runtime/compiled.js';
-import { learningRate } from '../runtime/schedule.js';
 import { TrainStep, type TrainState } from '../runtime/train-step.js';
 import { JsonlLog } from '../report/jsonl-log.js';
 import { progress } from '../report/progress.js';
@@ -197,11 +196,11 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
         if (o.stopAfterSteps !== undefined) k = Math.min(k, o.stopAfterSteps - ranThisCall);
         const parts = stepParts(o.train, batches.slice(bi, bi + k), group, o.padId, o.withTypes);
         for (const part of parts) {
-          const lrs = part.map((_, i) => learningRate(o.lr, state.step + i, schedule));
-          const results = await step.runMany(
+          const results = await step.runScheduled(
             state,
             part.map((c) => c.feeds),
-            lrs,
+            o.lr,
+            schedule,
           );
           results.forEach((r, i) => {
             lossSum += r.loss;

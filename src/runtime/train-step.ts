@@ -15,6 +15,7 @@ import { allocate } from '../graph/dtype.js';
 import { emitLoopModel, encodeModel, loopNames, neededNodes } from '../graph/emit.js';
 import { DropoutOp } from '../graph/ops/nn-ops.js';
 import { rowGradient } from './row-gradient.js';
+import { learningRate, type ScheduleConfig } from './schedule.js';
 import type { HostTensor, SessionOptions } from './ort.js';
 import {
   applyUpdate,
@@ -351,6 +352,18 @@ export class TrainStep {
       }
       return { step: first + i + 1, loss: losses[i]!, gradNorm: norms[i]!, terms, extras };
     });
+  }
+
+  /** runMany at the learning rates `schedule` gives the state's next steps (peak `peakLr`). */
+  async runScheduled(
+    state: TrainState,
+    batches: readonly Readonly<Record<string, HostTensor>>[],
+    peakLr: number,
+    schedule: ScheduleConfig,
+  ): Promise<(StepResult & { readonly lr: number })[]> {
+    const lrs = batches.map((_, i) => learningRate(peakLr, state.step + i, schedule));
+    const results = await this.runMany(state, batches, lrs);
+    return results.map((r, i) => ({ ...r, lr: lrs[i]! }));
   }
 
   async release(): Promise<void> {

@@ -1,11 +1,20 @@
 // The browser entry (src/browser.ts): its bundle imports nothing a browser lacks at load time, and it runs,
-// under the conditions of a browser, on model directories that transformers wrote.
+// under the conditions of a browser, on model directories that transformers wrote: classifying, and
+// fine-tuning (BrowserTrainer), whose exported directory plmkit's Node classifier loads too.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 // @ts-expect-error: a JavaScript build script without type declarations
 import { buildBrowser } from '../../scripts/build-browser.mjs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BrowserClassifier, BrowserTrainer, fetchModelFiles } from '../../src/browser.js';
+import { TextClassifier } from '../../src/classify/classifier.js';
 import { runTestsInChild } from '../helpers/child-tests.js';
+import { HF_WRITTEN } from '../helpers/hf-written.js';
+import { scratchDirs } from '../helpers/scratch.js';
+
+const scratch = scratchDirs('plmkit-browser-');
 
 test('the browser bundle has no static import of Node built-ins, onnxruntime-node or native tokenizers', async () => {
   const result = (await buildBrowser('dist/plmkit-browser.mjs', false)) as {
@@ -24,4 +33,50 @@ test('under browser conditions the entry loads transformers-written models and m
   });
   assert.equal(fail, 0, stdout);
   assert.equal(pass, 4, stdout);
+});
+
+test('under browser conditions BrowserTrainer fine-tunes, reproducibly, and exports a loadable classifier', async () => {
+  const { pass, fail, stdout } = await runTestsInChild(['test/browser/train-in-browser-conditions.ts'], {
+    imports: ['./test/helpers/browser-only.mjs'],
+    env: { PLMKIT_ENGINE: undefined },
+  });
+  assert.equal(fail, 0, stdout);
+  assert.equal(pass, 4, stdout);
+});
+
+test("a directory written from BrowserTrainer's files loads in plmkit's Node classifier with the same logits", async () => {
+  const localFetch = (async (url: string) =>
+    new Response(
+      await readFile(join(HF_WRITTEN, url.replace(/^https:\/\/example\.org\//, ''))),
+    )) as unknown as typeof fetch;
+  const trainer = await BrowserTrainer.create(
+    await fetchModelFiles('https://example.org/roberta', localFetch),
+    {
+      labels: ['a', 'b'],
+      seed: 1,
+    },
+  );
+  await trainer.train(
+    [
+      { text: 'hello world', label: 'a' },
+      { text: 'the quick brown fox', label: 'b' },
+    ],
+    { epochs: 2, batchSize: 2, lr: 1e-3 },
+  );
+  const files = trainer.toModelFiles();
+  const dir = await scratch();
+  await writeFile(join(dir, 'config.json'), JSON.stringify(files.config));
+  await writeFile(join(dir, 'model.safetensors'), files.weights);
+  await writeFile(join(dir, 'tokenizer.json'), JSON.stringify(files.tokenizer));
+  await writeFile(join(dir, 'tokenizer_config.json'), JSON.stringify(files.tokenizerConfig));
+  const texts = ['hello world', 'a lazy dog jumps over the quick brown fox'];
+  const node = await TextClassifier.load(dir);
+  const web = await BrowserClassifier.load(files);
+  const [a, b] = [await node.predict(texts.map((text) => ({ text }))), await web.predict(texts)];
+  assert.deepEqual(node.labelNames, ['a', 'b']);
+  a.forEach((p, i) => {
+    const d = Math.max(...p.logits.map((v, j) => Math.abs(v - b[i]!.logits[j]!)));
+    assert.ok(d < 1e-4, `row ${i}: max |diff| ${d}`);
+  });
+  await Promise.all([node.release(), web.release(), trainer.release()]);
 });

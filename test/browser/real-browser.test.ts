@@ -1,7 +1,9 @@
 // The browser bundle in a real browser: headless Chromium (Debian's `chromium`, which .ci/run installs) loads
 // the esbuild bundle of src/browser.ts and onnxruntime-web over HTTP from a server in this process, fetches
-// model directories that transformers wrote, and must give transformers' token ids and logits. The page
-// posts what it computed back to the server. Skipped, saying so, where no Chromium is installed.
+// model directories that transformers wrote, and must give transformers' token ids and logits; then it
+// fine-tunes the tiny BERT with BrowserTrainer, and must give the losses that the same training gives in
+// Node on onnxruntime-web. The page posts what it computed back to the server. Skipped, saying so, where no
+// Chromium is installed.
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -13,7 +15,9 @@ import { extname, join, normalize } from 'node:path';
 import { test } from 'node:test';
 // @ts-expect-error: a JavaScript build script without type declarations
 import { buildBrowser } from '../../scripts/build-browser.mjs';
+import { BrowserTrainer, fetchModelFiles } from '../../src/browser.js';
 import { HF_WRITTEN, hfWrittenRows } from '../helpers/hf-written.js';
+import { foxExamples } from '../helpers/toy-text.js';
 
 const MODELS = ['bert', 'roberta', 'roberta-bf16'];
 const ORT_DIST = join(import.meta.dirname, '..', '..', 'node_modules', 'onnxruntime-web', 'dist');
@@ -34,7 +38,7 @@ const PAGE = `<!doctype html>
 <script type="module">
   const report = (body) => fetch('/result', { method: 'POST', body: JSON.stringify(body) });
   try {
-    const { BrowserClassifier, fetchModelFiles } = await import('/plmkit-browser.mjs');
+    const { BrowserClassifier, BrowserTrainer, fetchModelFiles } = await import('/plmkit-browser.mjs');
     const inputs = await (await fetch('/inputs.json')).json();
     const out = {};
     for (const [name, rows] of Object.entries(inputs)) {
@@ -45,7 +49,12 @@ const PAGE = `<!doctype html>
       };
       await clf.release();
     }
-    await report({ ok: true, userAgent: navigator.userAgent, out });
+    const { examples, options } = await (await fetch('/train.json')).json();
+    const trainer = await BrowserTrainer.create(await fetchModelFiles('/model/bert'), { labels: ['no', 'yes'], seed: 7 });
+    const { losses } = await trainer.train(examples, options);
+    const { predictions } = await trainer.evaluate(examples);
+    await trainer.release();
+    await report({ ok: true, userAgent: navigator.userAgent, out, training: { losses, predictions } });
   } catch (e) {
     await report({ ok: false, error: String((e && e.stack) || e) });
   }
@@ -64,12 +73,31 @@ interface PageResult {
   error?: string;
   userAgent?: string;
   out?: Record<string, { ids: number[][]; logits: number[][] }>;
+  training?: { losses: number[]; predictions: number[] };
+}
+
+const TRAIN = { examples: foxExamples(32, 1), options: { epochs: 4, batchSize: 8, lr: 3e-3, maxLength: 32 } };
+
+/** The page's fine-tuning, in this process on onnxruntime-web. */
+async function trainInNode(): Promise<{ losses: readonly number[]; predictions: number[] }> {
+  const localFetch = (async (url: string) =>
+    new Response(
+      await readFile(join(HF_WRITTEN, url.replace(/^https:\/\/example\.org\//, ''))),
+    )) as unknown as typeof fetch;
+  const trainer = await BrowserTrainer.create(await fetchModelFiles('https://example.org/bert', localFetch), {
+    labels: ['no', 'yes'],
+    seed: 7,
+  });
+  const { losses } = await trainer.train(TRAIN.examples, TRAIN.options);
+  const { predictions } = await trainer.evaluate(TRAIN.examples);
+  await trainer.release();
+  return { losses, predictions };
 }
 
 const chromium = findChromium();
 
 test(
-  'in headless Chromium the browser bundle gives transformers’ token ids and logits within 1e-4',
+  'in headless Chromium the browser bundle gives transformers’ token ids and logits, and fine-tunes as in Node',
   { skip: chromium ? false : 'no Chromium installed (apt-get install chromium, or set PLMKIT_CHROMIUM)' },
   async () => {
     const bundle = (
@@ -102,6 +130,7 @@ test(
       if (url.pathname === '/test.html') return send(PAGE, TYPES['.html']!);
       if (url.pathname === '/plmkit-browser.mjs') return send(bundle, TYPES['.mjs']!);
       if (url.pathname === '/inputs.json') return send(JSON.stringify(inputs), TYPES['.json']!);
+      if (url.pathname === '/train.json') return send(JSON.stringify(TRAIN), TYPES['.json']!);
       const [root, rest] = url.pathname.startsWith('/ort/')
         ? [ORT_DIST, url.pathname.slice('/ort/'.length)]
         : url.pathname.startsWith('/model/')
@@ -159,6 +188,12 @@ test(
           assert.ok(d < 1e-4, `${m}, row ${i}: max |logit diff| ${d}`);
         });
       }
+      const node = await trainInNode();
+      const page = r.training!;
+      assert.equal(page.losses.length, 16);
+      const d = Math.max(...node.losses.map((v, i) => Math.abs(v - page.losses[i]!)));
+      assert.ok(d < 1e-5, `training losses: max |diff| ${d} (page ${page.losses.join(', ')})`);
+      assert.deepEqual(page.predictions, node.predictions);
     } finally {
       clearTimeout(timer);
       const gone = new Promise((resolve) =>

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { finetune } from '../../classify/finetune.js';
+import { FINETUNE_HYPERPARAMETERS } from '../../classify/hyperparameters.js';
 import { setupRun } from '../../classify/setup.js';
 import { keepRunOptions } from '../../io/run-record.js';
 import { DEFAULT_MODEL } from '../default-model.js';
@@ -19,19 +20,12 @@ export const FinetuneArgs = z.strictObject({
   evalSplit: z.enum(['train', 'dev', 'test']).default('dev'),
   skipBadRows: z.boolean().default(false),
   out: z.string(),
-  epochs: z.number().int().positive().default(3),
-  batchSize: z.number().int().positive().default(32),
-  lr: z.number().positive().default(5e-5),
-  warmupRatio: z.number().min(0).max(1).default(0.1),
-  weightDecay: z.number().min(0).default(0.01),
-  clipNorm: z.number().positive().default(1),
-  maxLength: z.number().int().positive().default(128),
+  ...FINETUNE_HYPERPARAMETERS,
   seed: z.number().int().default(42),
   keep: z.enum(['best', 'last']).default('best'),
   fromScratch: z.boolean().default(false),
   limitTrain: z.number().int().positive().optional(),
   checkpointEvery: z.number().int().positive().default(500),
-  stepsPerCall: z.number().int().positive().default(8),
   /** Regular expression over parameter names: only matching parameters train (default: all). */
   trainable: z.string().optional(),
   /** A PET method's config (object, JSON text or a .json file): the base stays frozen. */

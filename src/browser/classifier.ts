@@ -1,0 +1,95 @@
+// A sequence classifier in a browser: a Hugging Face classifier directory's files, tokenized by
+// @huggingface/tokenizers (pure JavaScript) and run by onnxruntime-web.
+
+import { Tokenizer as JsTokenizer } from '@huggingface/tokenizers';
+import { collate, sequentialBatches, type Encoded } from '../classify/batching.js';
+import { softmax } from '../graph/ops/nn-ops.js';
+import { parseHfConfig } from '../io/hf-config-schema.js';
+import { parseSafetensors } from '../io/safetensors-format.js';
+import { bindWeights, modelConfigFromHf } from '../io/weights.js';
+import { sequenceClassifier, textInputs } from '../nn/bert.js';
+import { ModelBuilder } from '../nn/builder.js';
+import type { ModelConfig } from '../nn/config.js';
+import { compile, type CompiledFunction } from '../runtime/compiled.js';
+import { encodeInput, type BrowserInput } from './encode.js';
+import type { ModelFiles } from './model-files.js';
+
+export interface BrowserPrediction {
+  readonly label: string;
+  readonly labelId: number;
+  readonly probs: number[];
+  readonly logits: number[];
+}
+
+export class BrowserClassifier {
+  private constructor(
+    readonly config: ModelConfig,
+    readonly labelNames: readonly string[],
+    private readonly tokenizer: JsTokenizer,
+    private readonly padId: number,
+    private readonly fn: CompiledFunction,
+  ) {}
+
+  /** A classifier directory's files (config.json with its labels, weights including the head). */
+  static async load(files: ModelFiles): Promise<BrowserClassifier> {
+    const hf = parseHfConfig(files.config, 'config.json');
+    const config = modelConfigFromHf(hf);
+    const tensors = parseSafetensors(files.weights, 'model.safetensors').tensors;
+    const tokenizer = new JsTokenizer(files.tokenizer as object, files.tokenizerConfig as object);
+    const b = new ModelBuilder({ training: false });
+    const x = textInputs(b, config.modelType === 'bert');
+    const logits = sequenceClassifier(b, x, config).logits;
+    // A classifier must hold its head: nothing may be initialised here.
+    const values = bindWeights(b, { dir: 'model.safetensors', tensors, config }, 0, () => false).values;
+    const inputs = x.tokenTypeIds
+      ? [x.inputIds, x.attentionMask, x.tokenTypeIds]
+      : [x.inputIds, x.attentionMask];
+    const fn = await compile({
+      inputs,
+      outputs: { logits, probs: softmax(logits, -1) },
+      frozen: values,
+      session: { engine: 'web' },
+    });
+    const labels = Array.from({ length: config.numLabels }, (_, i) => hf.id2label[String(i)] ?? `LABEL_${i}`);
+    return new BrowserClassifier(config, labels, tokenizer, config.padTokenId, fn);
+  }
+
+  /** Token ids (and type ids) with the model's special tokens; a long single text is cut (encodeInput). */
+  encode(input: BrowserInput, maxLength = 512): Encoded {
+    return encodeInput(this.tokenizer, this.config, input, maxLength);
+  }
+
+  /** Predictions in input order. */
+  async predict(
+    inputs: readonly BrowserInput[],
+    opts: { batchSize?: number; maxLength?: number } = {},
+  ): Promise<BrowserPrediction[]> {
+    const enc = inputs.map((t) => this.encode(t, opts.maxLength));
+    const n = this.config.numLabels;
+    const out: BrowserPrediction[] = new Array(enc.length);
+    for (const idx of sequentialBatches(enc, opts.batchSize ?? 32)) {
+      const { feeds } = collate(enc, idx, this.padId, {
+        withTypes: this.config.modelType === 'bert',
+        withLabels: false,
+      });
+      const r = await this.fn.run(feeds);
+      const logits = r['logits']!.data as Float32Array;
+      const probs = r['probs']!.data as Float32Array;
+      idx.forEach((ix, row) => {
+        const p = Array.from(probs.subarray(row * n, row * n + n));
+        const labelId = p.indexOf(Math.max(...p));
+        out[ix] = {
+          label: this.labelNames[labelId]!,
+          labelId,
+          probs: p,
+          logits: Array.from(logits.subarray(row * n, row * n + n)),
+        };
+      });
+    }
+    return out;
+  }
+
+  async release(): Promise<void> {
+    await this.fn.release();
+  }
+}
