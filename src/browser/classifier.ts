@@ -11,7 +11,7 @@ import { sequenceClassifier, textInputs } from '../nn/bert.js';
 import { ModelBuilder } from '../nn/builder.js';
 import type { ModelConfig } from '../nn/config.js';
 import { compile, type CompiledFunction } from '../runtime/compiled.js';
-import { encodeInput, type BrowserInput } from './encode.js';
+import { encodeInput, truncationSide, type BrowserInput } from './encode.js';
 import type { ModelFiles } from './model-files.js';
 
 export interface BrowserPrediction {
@@ -28,6 +28,7 @@ export class BrowserClassifier {
     private readonly tokenizer: JsTokenizer,
     private readonly padId: number,
     private readonly fn: CompiledFunction,
+    private readonly side: 'right' | 'left',
   ) {}
 
   /** A classifier directory's files (config.json with its labels, weights including the head). */
@@ -51,12 +52,19 @@ export class BrowserClassifier {
       session: { engine: 'web' },
     });
     const labels = Array.from({ length: config.numLabels }, (_, i) => hf.id2label[String(i)] ?? `LABEL_${i}`);
-    return new BrowserClassifier(config, labels, tokenizer, config.padTokenId, fn);
+    return new BrowserClassifier(
+      config,
+      labels,
+      tokenizer,
+      config.padTokenId,
+      fn,
+      truncationSide(files.tokenizerConfig),
+    );
   }
 
-  /** Token ids (and type ids) with the model's special tokens; a long single text is cut (encodeInput). */
+  /** Token ids (and type ids) with the model's special tokens; long inputs are cut (encodeInput). */
   encode(input: BrowserInput, maxLength = 512): Encoded {
-    return encodeInput(this.tokenizer, this.config, input, maxLength);
+    return encodeInput(this.tokenizer, this.config, input, maxLength, 0, this.side);
   }
 
   /** Predictions in input order. */

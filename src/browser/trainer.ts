@@ -19,7 +19,7 @@ import { ModelBuilder } from '../nn/builder.js';
 import type { ModelConfig } from '../nn/config.js';
 import { TrainStep } from '../runtime/train-step.js';
 import { BrowserClassifier } from './classifier.js';
-import { encodeInput } from './encode.js';
+import { encodeInput, truncationSide } from './encode.js';
 import type { ModelFiles } from './model-files.js';
 
 export interface BrowserExample {
@@ -109,7 +109,14 @@ export class BrowserTrainer {
           `example ${i}: label ${JSON.stringify(e.label)} is not one of ${this.labelNames.join(', ')} (or 0-${this.labelNames.length - 1})`,
         );
       const text = e.textPair === undefined ? e.text : { text: e.text, textPair: e.textPair };
-      return encodeInput(this.tokenizer, this.config, text, maxLength, label);
+      return encodeInput(
+        this.tokenizer,
+        this.config,
+        text,
+        maxLength,
+        label,
+        truncationSide(this.files.tokenizerConfig),
+      );
     });
   }
 

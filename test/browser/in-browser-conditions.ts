@@ -34,7 +34,7 @@ for (const name of ['bert', 'roberta', 'roberta-bf16']) {
   });
 }
 
-test('a long text is cut to the position table, keeping its special tokens', async () => {
+test('a long text, alone or beside a pair, is cut to the position table, keeping the special tokens', async () => {
   const clf = await BrowserClassifier.load(await fetchModelFiles('https://example.org/roberta', localFetch));
   const sentence = 'the quick brown fox jumps over the lazy dog ';
   const cut = clf.encode(sentence.repeat(12));
@@ -46,9 +46,11 @@ test('a long text is cut to the position table, keeping its special tokens', asy
   assert.equal(cut.ids[0], one[0]);
   assert.equal(cut.ids[63], one.at(-1));
   assert.deepEqual(cut.ids.slice(1, 1 + head.length), head);
-  assert.throws(
-    () => clf.encode({ text: sentence.repeat(12), textPair: 'a pair' }),
-    /truncating pairs is not supported/,
-  );
+  // A long text beside a short pair: the text alone is cut (longest first), the pair kept whole.
+  const pair = clf.encode({ text: sentence.repeat(12), textPair: 'a pair' }).ids;
+  const whole = clf.encode({ text: sentence, textPair: 'a pair' }).ids;
+  assert.equal(pair.length, 64);
+  const tail = whole.slice(whole.length - 5); // </s></s> a pair </s>
+  assert.deepEqual(pair.slice(-5), tail);
   await clf.release();
 });
