@@ -25,13 +25,11 @@ export function truncationSide(tokenizerConfig: unknown): 'right' | 'left' {
 export function longestFirst(n1: number, n2: number, room: number): [number, number] {
   if (n1 + n2 <= room) return [n1, n2];
   const swap = n1 > n2;
-  let [short, long] = swap ? [n2, n1] : [n1, n2];
-  long = short > room ? short : Math.max(short, room - short);
-  if (short + long > room) {
-    short = Math.floor(room / 2);
-    long = short + (room % 2);
-  }
-  return swap ? [long, short] : [short, long];
+  const short = Math.min(n1, n2);
+  // The longer gives up what the shorter leaves free, unless the shorter alone overflows the room.
+  let kept: [number, number] = [short, short > room ? short : Math.max(short, room - short)];
+  if (kept[0] + kept[1] > room) kept = [Math.floor(room / 2), Math.floor(room / 2) + (room % 2)];
+  return swap ? [kept[1], kept[0]] : kept;
 }
 
 /**
