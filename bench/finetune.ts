@@ -14,6 +14,7 @@ import { BERT_MINI, classificationLoss, sequenceClassifier, textInputs } from '.
 import { ModelBuilder } from '../src/nn/builder.js';
 import { TrainStep, type TrainState } from '../src/runtime/train-step.js';
 import { DEFAULT_MODEL } from '../src/cli/default-model.js';
+import type { Engine } from '../src/runtime/ort.js';
 import { engineMatmulGflops } from './engine.js';
 import { peakRssMb } from './timing.js';
 
@@ -21,6 +22,7 @@ export async function benchFinetune(
   data = 'sst2',
   steps = 40,
   perCall = 8,
+  engine: Engine = 'node',
 ): Promise<Record<string, unknown>> {
   const tok = await loadTokenizer(DEFAULT_MODEL);
   const { examples } = await loadDataset(data, { split: 'train', limit: 32 * (steps + 5) * 4 });
@@ -36,30 +38,14 @@ export async function benchFinetune(
   }
   // The default first, alone, for the headline figure and peak RSS (embedding tables updated from their
   // rows, src/runtime/row-gradient.ts).
-  const rows = await Arm.create('rows');
+  const rows = await Arm.create('rows', engine);
   const headline = await rows.time(groups);
   const peak = peakRssMb();
-  // Then side by side, each group run by every arm in turn (this machine's speed drifts within a run):
-  // the default again; the dense embedding update it replaced; as a bound on what any cheaper update of
-  // the 30,522 x 256 word-embedding table could give, the step with that table frozen; and, as a bound on
-  // what any cheaper optimizer could give, that step with plain SGD and no clipping (forward, backward and
-  // one subtraction per parameter).
-  const arms = [
-    rows,
-    await Arm.create('dense'),
-    await Arm.create('frozen word embeddings'),
-    await Arm.create('sgd, frozen word embeddings'),
-  ];
-  const side = arms.map(() => ({ ms: 0, steps: 0, tokens: 0, padded: 0, flops: 0 }));
-  for (const [i, arm] of arms.entries()) if (i > 0) await arm.time(groups.slice(0, 1)); // compile
-  for (const group of groups.slice(1))
-    for (const [i, arm] of arms.entries()) add(side[i]!, await arm.time([group], false));
-  for (const arm of arms) await arm.release();
-  const engine = await engineMatmulGflops();
   const figure = (t: Timing) => ({ tokens_per_s: (t.tokens * 1000) / t.ms, ms_per_step: t.ms / t.steps });
-  return {
+  const common = {
     model: 'bert-mini',
     data,
+    engine,
     steps_per_call: perCall,
     batch: 32,
     max_length: 64,
@@ -71,7 +57,32 @@ export async function benchFinetune(
     matmul_gflop_per_step: headline.flops / headline.steps / 1e9,
     matmul_gflops: headline.flops / (headline.ms * 1e6),
     matmul_mflop_per_token: headline.flops / headline.tokens / 1e6,
-    engine_matmul_gflops: engine,
+  };
+  if (engine === 'web') {
+    // onnxruntime-web (WebAssembly, one thread, as a page that is not cross-origin isolated runs it): the
+    // headline only, beside that engine's own matmul rate.
+    await rows.release();
+    return { ...common, engine_matmul_gflops: await engineMatmulGflops('web'), peak_rss_mb: peak };
+  }
+  // Then side by side, each group run by every arm in turn (this machine's speed drifts within a run):
+  // the default again; the dense embedding update it replaced; as a bound on what any cheaper update of
+  // the 30,522 x 256 word-embedding table could give, the step with that table frozen; and, as a bound on
+  // what any cheaper optimizer could give, that step with plain SGD and no clipping (forward, backward and
+  // one subtraction per parameter).
+  const arms = [
+    rows,
+    await Arm.create('dense', engine),
+    await Arm.create('frozen word embeddings', engine),
+    await Arm.create('sgd, frozen word embeddings', engine),
+  ];
+  const side = arms.map(() => ({ ms: 0, steps: 0, tokens: 0, padded: 0, flops: 0 }));
+  for (const [i, arm] of arms.entries()) if (i > 0) await arm.time(groups.slice(0, 1)); // compile
+  for (const group of groups.slice(1))
+    for (const [i, arm] of arms.entries()) add(side[i]!, await arm.time([group], false));
+  for (const arm of arms) await arm.release();
+  return {
+    ...common,
+    engine_matmul_gflops: await engineMatmulGflops(),
     peak_rss_mb: peak,
     side_by_side: {
       embedding_rows: figure(side[0]!),
@@ -108,7 +119,7 @@ class Arm {
     private readonly state: TrainState,
   ) {}
 
-  static async create(embeddings: EmbeddingUpdate): Promise<Arm> {
+  static async create(embeddings: EmbeddingUpdate, engine: Engine): Promise<Arm> {
     const b = new ModelBuilder({ training: true, dropoutSeed: 0 });
     const x = textInputs(b, true);
     const labels = input(b.graph, 'labels', 'int64', ['batch']);
@@ -126,6 +137,7 @@ class Arm {
       optimizer: sgd ? { kind: 'sgd' } : { kind: 'adamw', weightDecay: 0.01 },
       ...(sgd ? {} : { clipNorm: 1 }),
       denseGradients: embeddings === 'dense',
+      session: { engine },
     });
     return new Arm(step, step.initState(new Map([...initial].filter(([name]) => !isFrozen(name)))));
   }

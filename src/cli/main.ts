@@ -31,10 +31,14 @@ bench
   .description('BERT-mini fine-tuning steps on sst2 batches (batch 32, max length 64)')
   .option('--data <name>', 'data set', 'sst2')
   .option('--steps-per-call <n>', 'training steps per ONNX Runtime call', (v) => Number(v), 8)
+  .option('--engine <engine>', 'node (onnxruntime-node) or web (onnxruntime-web, what browsers run)', 'node')
   .option('--json', 'print JSON (the only format so far)', true)
-  .action(async (o: { data: string; stepsPerCall: number }) => {
+  .action(async (o: { data: string; stepsPerCall: number; engine: string }) => {
+    if (o.engine !== 'node' && o.engine !== 'web')
+      throw new Error(`--engine must be "node" or "web", got "${o.engine}"`);
     const { benchFinetune } = await import('../../bench/finetune.js');
-    process.stdout.write(`${JSON.stringify(await benchFinetune(o.data, 40, o.stepsPerCall), null, 2)}\n`);
+    const r = await benchFinetune(o.data, 40, o.stepsPerCall, o.engine);
+    process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
   });
 
 bench
