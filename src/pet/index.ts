@@ -25,13 +25,15 @@ export { petTraining, type PetTraining, type PetTrainingOptions } from './setup.
 export {
   ADAPTER_CONFIG_NAME,
   ADAPTER_WEIGHTS_NAME,
-  loadPet,
+  parsePet,
+  petFiles,
   petParamSpecs,
-  savePet,
   type LoadedPet,
   type LoadPetOptions,
+  type PetFiles,
   type SavePetOptions,
-} from './io.js';
+} from './files.js';
+export { loadPet, savePet } from './io.js';
 export { mergeLora, unmergeLora } from './lora/merge.js';
 export { mapPeftName, peftLoraConfigJson, loraConfigFromPeft } from './lora/peft-format.js';
 export { LORA_TARGETS, type LoraConfig, type LoraTarget } from './lora/config.js';
