@@ -2,7 +2,12 @@
 // run by onnxruntime-web, tokenized by @huggingface/tokenizers (pure JavaScript). No module this one loads
 // touches a file system or a native package; a page fetches the files (see `fetchModelFiles`).
 
-export { fetchModelFiles, type ModelFiles } from './browser/model-files.js';
+export {
+  fetchModelFiles,
+  fetchPetFiles,
+  type ModelFiles,
+  type PetModuleFiles,
+} from './browser/model-files.js';
 export { encodeInput, type BrowserInput } from './browser/encode.js';
 export { BrowserClassifier, type BrowserPrediction } from './browser/classifier.js';
 export {

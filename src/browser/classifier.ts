@@ -12,7 +12,9 @@ import { ModelBuilder } from '../nn/builder.js';
 import type { ModelConfig } from '../nn/config.js';
 import { compile, type CompiledFunction } from '../runtime/compiled.js';
 import { encodeInput, truncationSide, type BrowserInput } from './encode.js';
-import type { ModelFiles } from './model-files.js';
+import type { ModelFiles, PetModuleFiles } from './model-files.js';
+import { parsePet } from '../pet/files.js';
+import { petClassifier } from '../pet/attach.js';
 
 export interface BrowserPrediction {
   readonly label: string;
@@ -31,17 +33,48 @@ export class BrowserClassifier {
     private readonly side: 'right' | 'left',
   ) {}
 
-  /** A classifier directory's files (config.json with its labels, weights including the head). */
-  static async load(files: ModelFiles): Promise<BrowserClassifier> {
+  /**
+   * A classifier directory's files (config.json with its labels, weights including the head); or, with
+   * `adapter`, a base model's files and a PET module's (its head and labels; the base's head is dropped),
+   * as `plmkit predict --adapter` loads them.
+   */
+  static async load(
+    files: ModelFiles,
+    opts: { readonly adapter?: PetModuleFiles } = {},
+  ): Promise<BrowserClassifier> {
     const hf = parseHfConfig(files.config, 'config.json');
-    const config = modelConfigFromHf(hf);
+    const base = modelConfigFromHf(hf);
     const tensors = parseSafetensors(files.weights, 'model.safetensors').tensors;
     const tokenizer = new JsTokenizer(files.tokenizer as object, files.tokenizerConfig as object);
     const b = new ModelBuilder({ training: false });
-    const x = textInputs(b, config.modelType === 'bert');
-    const logits = sequenceClassifier(b, x, config).logits;
-    // A classifier must hold its head: nothing may be initialised here.
-    const values = bindWeights(b, { dir: 'model.safetensors', tensors, config }, 0, () => false).values;
+    const x = textInputs(b, base.modelType === 'bert');
+    let logits;
+    let values: Map<string, Float32Array>;
+    let id2label: Readonly<Record<string, string>> = hf.id2label;
+    let config = base;
+    if (opts.adapter) {
+      id2label = opts.adapter.id2label ?? hf.id2label;
+      config = { ...base, numLabels: Object.keys(id2label).length };
+      const module = parsePet(opts.adapter.config, opts.adapter.weights, config, 'adapter');
+      if (module.head.length === 0)
+        throw new Error('adapter: the module was saved without its classification head');
+      const out = petClassifier(b, x, config, module.config);
+      logits = out.logits;
+      const names = new Set(out.pet.names);
+      const withoutHead = new Map([...tensors].filter(([k]) => !k.startsWith('classifier.')));
+      // The module's parameters and head come from it; a pooler the base lacks takes seed 0 unless it does.
+      const bound = bindWeights(
+        b,
+        { dir: 'model.safetensors', tensors: withoutHead, config },
+        0,
+        (n) => names.has(n) || n.startsWith('classifier.') || n.startsWith('bert.pooler.'),
+      ).values;
+      values = new Map([...bound, ...module.values]);
+    } else {
+      logits = sequenceClassifier(b, x, config).logits;
+      // A classifier must hold its head: nothing may be initialised here.
+      values = bindWeights(b, { dir: 'model.safetensors', tensors, config }, 0, () => false).values;
+    }
     const inputs = x.tokenTypeIds
       ? [x.inputIds, x.attentionMask, x.tokenTypeIds]
       : [x.inputIds, x.attentionMask];
@@ -51,7 +84,7 @@ export class BrowserClassifier {
       frozen: values,
       session: { engine: 'web' },
     });
-    const labels = Array.from({ length: config.numLabels }, (_, i) => hf.id2label[String(i)] ?? `LABEL_${i}`);
+    const labels = Array.from({ length: config.numLabels }, (_, i) => id2label[String(i)] ?? `LABEL_${i}`);
     return new BrowserClassifier(
       config,
       labels,

@@ -20,7 +20,11 @@ import type { ModelConfig } from '../nn/config.js';
 import { TrainStep } from '../runtime/train-step.js';
 import { BrowserClassifier } from './classifier.js';
 import { encodeInput, truncationSide } from './encode.js';
-import type { ModelFiles } from './model-files.js';
+import type { ModelFiles, PetModuleFiles } from './model-files.js';
+import { isHeadParam, isPoolerParam, petClassifier } from '../pet/attach.js';
+import { petFiles } from '../pet/files.js';
+import { mergeLora } from '../pet/lora/merge.js';
+import { parsePetConfig, type PetConfig, type PetConfigInput } from '../pet/registry.js';
 
 export interface BrowserExample {
   readonly text: string;
@@ -70,15 +74,19 @@ export class BrowserTrainer {
     private readonly builder: ModelBuilder,
     private readonly values: Map<string, Float32Array>,
     private readonly seed: number,
+    /** The PET method trained instead of the whole model, with its parameters' names. */
+    private readonly pet: { readonly config: PetConfig; readonly names: ReadonlySet<string> } | undefined,
   ) {}
 
   /**
    * A classifier for `labels` on the model in `files`. A head for another number of labels (or none, as in
-   * a masked-LM checkpoint) is initialised from `seed`, which also orders batches and seeds dropout.
+   * a masked-LM checkpoint) is initialised from `seed`, which also orders batches and seeds dropout. With
+   * `pet` (a method's config, as `plmkit finetune --pet` takes it), the module is attached, initialised from
+   * `seed`, and it and the head are what trains, the base frozen.
    */
   static async create(
     files: ModelFiles,
-    opts: { readonly labels: readonly string[]; readonly seed?: number },
+    opts: { readonly labels: readonly string[]; readonly seed?: number; readonly pet?: PetConfigInput },
   ): Promise<BrowserTrainer> {
     const labels = [...opts.labels];
     if (labels.length < 2 || new Set(labels).size !== labels.length)
@@ -91,13 +99,31 @@ export class BrowserTrainer {
     // A head trained for another label count is left out and initialised fresh (as `plmkit finetune`).
     const tensors =
       pre.numLabels === labels.length ? all : new Map([...all].filter(([k]) => !/^classifier\./.test(k)));
+    const pet = opts.pet === undefined ? undefined : parsePetConfig(opts.pet, 'pet');
     const b = new ModelBuilder({ training: false });
-    sequenceClassifier(b, textInputs(b, config.modelType === 'bert'), config);
-    const bound = bindWeights(b, { dir: 'model.safetensors', tensors, config }, seed, (n) =>
-      MAY_INITIALISE.test(n),
+    const x = textInputs(b, config.modelType === 'bert');
+    const names = new Set(pet ? petClassifier(b, x, config, pet).pet.names : []);
+    if (!pet) sequenceClassifier(b, x, config);
+    // The module's parameters are initialised as petTraining initialises them (deriveSeed(seed, name)).
+    const bound = bindWeights(
+      b,
+      { dir: 'model.safetensors', tensors, config },
+      seed,
+      (n) => names.has(n) || MAY_INITIALISE.test(n),
     );
     const tokenizer = new JsTokenizer(files.tokenizer as object, files.tokenizerConfig as object);
-    return new BrowserTrainer(config, labels, bound.initialised, tokenizer, files, b, bound.values, seed);
+    const initialised = bound.initialised.filter((n) => !names.has(n));
+    return new BrowserTrainer(
+      config,
+      labels,
+      initialised,
+      tokenizer,
+      files,
+      b,
+      bound.values,
+      seed,
+      pet && { config: pet, names },
+    );
   }
 
   /** Examples as model inputs; a label that is neither a name nor an index is an error naming the example. */
@@ -132,13 +158,19 @@ export class BrowserTrainer {
     const train = this.encode(examples, o.maxLength);
     if (train.length === 0) throw new Error('BrowserTrainer.train: no examples');
     const pattern = o.trainable === undefined ? undefined : new RegExp(o.trainable);
-    const isTrainable = (name: string) => pattern?.test(name) ?? true;
+    // By default everything trains; with a PET module, the module and the head.
+    const pet = this.pet;
+    const isTrainable = (name: string) =>
+      pattern?.test(name) ?? (pet ? pet.names.has(name) || isHeadParam(name) : true);
 
     const withTypes = this.config.modelType === 'bert';
     const b = new ModelBuilder({ training: true, dropoutSeed: this.seed });
     const x = textInputs(b, withTypes);
     const labels = input(b.graph, 'labels', 'int64', ['batch']);
-    const loss = classificationLoss(sequenceClassifier(b, x, this.config).logits, labels);
+    const logits = pet
+      ? petClassifier(b, x, this.config, pet.config).logits
+      : sequenceClassifier(b, x, this.config).logits;
+    const loss = classificationLoss(logits, labels);
     const trainable = [...b.params].filter(([n]) => isTrainable(n)).map(([, p]) => p.tensor);
     if (trainable.length === 0)
       throw new Error(`BrowserTrainer.train: no parameter matches /${o.trainable}/`);
@@ -192,15 +224,43 @@ export class BrowserTrainer {
    */
   toModelFiles(opts: { readonly floatStorage?: 'F32' | 'F16' | 'BF16' } = {}): ModelFiles {
     const id2label = Object.fromEntries(this.labelNames.map((n, i) => [String(i), n]));
+    let [b, values] = [this.builder, this.values as ReadonlyMap<string, Float32Array>];
+    if (this.pet) {
+      // LoRA folds into the base weights; the other methods change the graph, so they stay modules.
+      if (this.pet.config.method !== 'lora')
+        throw new Error(
+          `a ${this.pet.config.method} module is not a plain classifier: use toPetFiles() (BrowserClassifier.load(base, { adapter }))`,
+        );
+      values = mergeLora(this.values, this.pet.config, this.config);
+      b = new ModelBuilder({ training: false });
+      sequenceClassifier(b, textInputs(b, this.config.modelType === 'bert'), this.config);
+    }
     return {
       config: hfConfigFromModel(this.config, { id2label }),
-      weights: serializeSafetensors(hfTensors(this.builder, this.values), {
+      weights: serializeSafetensors(hfTensors(b, values), {
         metadata: { format: 'pt' },
         floatStorage: opts.floatStorage ?? 'F32',
       }),
       tokenizer: this.files.tokenizer,
       tokenizerConfig: this.files.tokenizerConfig,
     };
+  }
+
+  /**
+   * The PET module's files with its head (PEFT's format for LoRA, plmkit's for the others), and BERT's
+   * pooler when the base lacked one, as `plmkit finetune --pet` writes them: BrowserClassifier.load(base,
+   * { adapter }) takes them, and written to a directory `plmkit predict --adapter` loads them.
+   */
+  toPetFiles(opts: { readonly baseModelNameOrPath?: string } = {}): PetModuleFiles {
+    if (!this.pet) throw new Error('no PET module: this trainer fine-tunes the whole model (toModelFiles)');
+    const { config, weights } = petFiles({
+      config: this.pet.config,
+      model: this.config,
+      values: this.values,
+      baseModelNameOrPath: opts.baseModelNameOrPath ?? '',
+      pooler: this.initialised.some(isPoolerParam),
+    });
+    return { config, weights, id2label: Object.fromEntries(this.labelNames.map((n, i) => [String(i), n])) };
   }
 
   /** Accuracy and macro-F1 on labelled examples, with each example's predicted label index. */
@@ -210,7 +270,9 @@ export class BrowserTrainer {
   ): Promise<ClassificationMetrics & { readonly predictions: number[] }> {
     const maxLength = opts.maxLength ?? 128;
     const gold = this.encode(examples, maxLength).map((e) => e.label);
-    this.classifier ??= BrowserClassifier.load(this.toModelFiles());
+    this.classifier ??= this.pet
+      ? BrowserClassifier.load(this.files, { adapter: this.toPetFiles() })
+      : BrowserClassifier.load(this.toModelFiles());
     const preds = await (
       await this.classifier
     ).predict(

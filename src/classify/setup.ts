@@ -11,7 +11,7 @@ import { maxSequenceLength, type ModelConfig } from '../nn/config.js';
 import type { Encoded } from './batching.js';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic-file.js';
-import { isPoolerParam, savePet, type PetConfig } from '../pet/index.js';
+import { isPoolerParam, PET_LABELS_FILE, savePet, type PetConfig } from '../pet/index.js';
 import { encodeExamples } from './encode.js';
 
 export interface RunSetup {
@@ -44,8 +44,7 @@ export interface SetupOptions {
   readonly pet?: PetConfig;
 }
 
-/** Label names saved beside a PET module (PEFT's adapter_config.json has no place for them). */
-export const PET_LABELS_FILE = 'plmkit_labels.json';
+export { PET_LABELS_FILE };
 
 export async function setupRun(o: SetupOptions): Promise<RunSetup> {
   // From scratch only the architecture (config.json) and the tokenizer are taken from the directory.

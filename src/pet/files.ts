@@ -24,6 +24,8 @@ import { parsePetConfig, type PetConfig, type PetConfigInput, type PetMethod } f
 
 export const ADAPTER_CONFIG_NAME = 'adapter_config.json';
 export const ADAPTER_WEIGHTS_NAME = 'adapter_model.safetensors';
+/** Label names saved beside a PET module (PEFT's adapter_config.json has no place for them). */
+export const PET_LABELS_FILE = 'plmkit_labels.json';
 
 const baseModelSchema = z.strictObject({
   model_type: z.enum(['bert', 'roberta']),

@@ -25,6 +25,7 @@ export { petTraining, type PetTraining, type PetTrainingOptions } from './setup.
 export {
   ADAPTER_CONFIG_NAME,
   ADAPTER_WEIGHTS_NAME,
+  PET_LABELS_FILE,
   parsePet,
   petFiles,
   petParamSpecs,

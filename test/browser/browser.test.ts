@@ -10,11 +10,24 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BrowserClassifier, BrowserTrainer, fetchModelFiles } from '../../src/browser.js';
 import { TextClassifier } from '../../src/classify/classifier.js';
+import { ADAPTER_CONFIG_NAME, ADAPTER_WEIGHTS_NAME, PET_LABELS_FILE } from '../../src/pet/index.js';
 import { runTestsInChild } from '../helpers/child-tests.js';
 import { HF_WRITTEN } from '../helpers/hf-written.js';
 import { scratchDirs } from '../helpers/scratch.js';
 
 const scratch = scratchDirs('plmkit-browser-');
+
+/** The Node classifier and the browser's, labels a and b, give the same logits on two texts (then released). */
+async function assertSameLogits(node: TextClassifier, web: BrowserClassifier): Promise<void> {
+  const texts = ['hello world', 'a lazy dog jumps over the quick brown fox'];
+  const [a, b] = [await node.predict(texts.map((text) => ({ text }))), await web.predict(texts)];
+  assert.deepEqual(node.labelNames, ['a', 'b']);
+  a.forEach((p, i) => {
+    const d = Math.max(...p.logits.map((v, j) => Math.abs(v - b[i]!.logits[j]!)));
+    assert.ok(d < 1e-4, `row ${i}: max |diff| ${d}`);
+  });
+  await Promise.all([node.release(), web.release()]);
+}
 
 test('the browser bundle has no static import of Node built-ins, onnxruntime-node or native tokenizers', async () => {
   const result = (await buildBrowser('dist/plmkit-browser.mjs', false)) as {
@@ -41,7 +54,7 @@ test('under browser conditions BrowserTrainer fine-tunes, reproducibly, and expo
     env: { PLMKIT_ENGINE: undefined },
   });
   assert.equal(fail, 0, stdout);
-  assert.equal(pass, 4, stdout);
+  assert.equal(pass, 5, stdout);
 });
 
 test("a directory written from BrowserTrainer's files loads in plmkit's Node classifier with the same logits", async () => {
@@ -69,14 +82,37 @@ test("a directory written from BrowserTrainer's files loads in plmkit's Node cla
   await writeFile(join(dir, 'model.safetensors'), files.weights);
   await writeFile(join(dir, 'tokenizer.json'), JSON.stringify(files.tokenizer));
   await writeFile(join(dir, 'tokenizer_config.json'), JSON.stringify(files.tokenizerConfig));
-  const texts = ['hello world', 'a lazy dog jumps over the quick brown fox'];
-  const node = await TextClassifier.load(dir);
-  const web = await BrowserClassifier.load(files);
-  const [a, b] = [await node.predict(texts.map((text) => ({ text }))), await web.predict(texts)];
-  assert.deepEqual(node.labelNames, ['a', 'b']);
-  a.forEach((p, i) => {
-    const d = Math.max(...p.logits.map((v, j) => Math.abs(v - b[i]!.logits[j]!)));
-    assert.ok(d < 1e-4, `row ${i}: max |diff| ${d}`);
+  await assertSameLogits(await TextClassifier.load(dir), await BrowserClassifier.load(files));
+  await trainer.release();
+});
+
+test("a PET module from BrowserTrainer, written to a directory, loads in plmkit's Node classifier with the same logits", async () => {
+  const base = join(HF_WRITTEN, 'bert');
+  const localFetch = (async (url: string) =>
+    new Response(
+      await readFile(join(HF_WRITTEN, url.replace(/^https:\/\/example\.org\//, ''))),
+    )) as unknown as typeof fetch;
+  const files = await fetchModelFiles('https://example.org/bert', localFetch);
+  const trainer = await BrowserTrainer.create(files, {
+    labels: ['a', 'b'],
+    seed: 1,
+    pet: { method: 'adapter' },
   });
-  await Promise.all([node.release(), web.release(), trainer.release()]);
+  await trainer.train(
+    [
+      { text: 'hello world', label: 'a' },
+      { text: 'the quick brown fox', label: 'b' },
+    ],
+    { epochs: 2, batchSize: 2, lr: 1e-2 },
+  );
+  const module = trainer.toPetFiles({ baseModelNameOrPath: base });
+  const dir = await scratch();
+  await writeFile(join(dir, ADAPTER_CONFIG_NAME), JSON.stringify(module.config));
+  await writeFile(join(dir, ADAPTER_WEIGHTS_NAME), module.weights);
+  await writeFile(join(dir, PET_LABELS_FILE), JSON.stringify({ id2label: module.id2label }));
+  await assertSameLogits(
+    await TextClassifier.load(base, { adapter: dir }),
+    await BrowserClassifier.load(files, { adapter: module }),
+  );
+  await trainer.release();
 });

@@ -117,3 +117,54 @@ test('bad labels and options are refused, naming the example or the option', asy
   );
   await trainer.release();
 });
+
+test('PET in the browser: LoRA and an adapter train with the base frozen; LoRA merges into a plain classifier', async () => {
+  const files = await bertFiles();
+  const base = parseSafetensors(files.weights).tensors;
+  const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  for (const method of ['lora', 'adapter'] as const) {
+    const trainer = await BrowserTrainer.create(files, { labels: ['no', 'yes'], seed: 7, pet: { method } });
+    const r = await trainer.train(foxExamples(64, 1), { ...OPTIONS, lr: 1e-2 });
+    const [first, last] = [mean(r.losses.slice(0, 8)), mean(r.losses.slice(-8))];
+    assert.ok(last < first / 2, `${method}: mean loss of the first epoch ${first}, of the last ${last}`);
+    const heldOut = foxExamples(64, 2);
+    const viaModule = await trainer.evaluate(heldOut);
+    if (method === 'lora')
+      assert.ok(viaModule.accuracy >= 0.9, `lora: held-out accuracy ${viaModule.accuracy}`);
+    // The module holds its own parameters and the head, nothing of the frozen base.
+    const module = trainer.toPetFiles();
+    // (PEFT's names carry a "base_model.model." prefix.)
+    const stored = [...parseSafetensors(module.weights).tensors.keys()].map((k) =>
+      k.replace(/^base_model\.model\./, ''),
+    );
+    assert.ok(
+      stored.some((k) => k.startsWith('classifier.')) &&
+        stored.every((k) => !base.has(k) || k.startsWith('classifier.')),
+      stored.join(', '),
+    );
+    assert.equal((module.config as { peft_type?: string }).peft_type, method === 'lora' ? 'LORA' : undefined);
+    const loaded = await BrowserClassifier.load(files, { adapter: module });
+    assert.deepEqual(loaded.labelNames, ['no', 'yes']);
+    const viaAdapter = await loaded.predict(heldOut.map((e) => e.text));
+    assert.deepEqual(
+      viaAdapter.map((p) => p.labelId),
+      viaModule.predictions,
+    );
+    if (method === 'lora') {
+      // Folded into the base weights, the same classifier as a plain model directory.
+      const merged = await BrowserClassifier.load(trainer.toModelFiles());
+      const plain = await merged.predict(heldOut.map((e) => e.text));
+      plain.forEach((p, i) => {
+        const d = Math.max(...p.logits.map((v, j) => Math.abs(v - viaAdapter[i]!.logits[j]!)));
+        assert.ok(d < 1e-4, `row ${i}: merged and unmerged logits differ by ${d}`);
+      });
+      await merged.release();
+    } else {
+      assert.throws(
+        () => trainer.toModelFiles(),
+        /a adapter module is not a plain classifier: use toPetFiles/,
+      );
+    }
+    await Promise.all([loaded.release(), trainer.release()]);
+  }
+});
