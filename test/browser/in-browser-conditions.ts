@@ -6,13 +6,16 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { BrowserClassifier, fetchModelFiles } from '../../src/browser.js';
+import { BrowserClassifier, fetchModelFiles, fetchPetFiles } from '../../src/browser.js';
 import { HF_WRITTEN as root, hfWrittenRows } from '../helpers/hf-written.js';
 
-/** A fetch that serves files from the fixture directory, as a web server would. */
+/** A fetch that serves files from the fixture directory, as a web server would (404 for a missing one). */
 const localFetch = (async (url: string) => {
   const file = url.replace(/^https:\/\/example\.org\//, '');
-  return new Response(await readFile(join(root, file)));
+  return readFile(join(root, file)).then(
+    (bytes) => new Response(bytes),
+    () => new Response(null, { status: 404 }),
+  );
 }) as unknown as typeof fetch;
 
 for (const name of ['bert', 'roberta', 'roberta-bf16']) {
@@ -52,5 +55,20 @@ test('a long text, alone or beside a pair, is cut to the position table, keeping
   assert.equal(pair.length, 64);
   const tail = whole.slice(whole.length - 5); // </s></s> a pair </s>
   assert.deepEqual(pair.slice(-5), tail);
+  await clf.release();
+});
+
+test("a LoRA module that PEFT wrote, fetched beside its base, gives PEFT's logits within 1e-4", async () => {
+  const ref = { rows: await hfWrittenRows('bert-lora-peft') };
+  const clf = await BrowserClassifier.load(await fetchModelFiles('https://example.org/bert', localFetch), {
+    adapter: await fetchPetFiles('https://example.org/bert-lora-peft', localFetch),
+  });
+  const preds = await clf.predict(
+    ref.rows.map((r) => (r.text_pair === null ? r.text : { text: r.text, textPair: r.text_pair })),
+  );
+  preds.forEach((p, i) => {
+    const d = Math.max(...p.logits.map((v, j) => Math.abs(v - ref.rows[i]!.logits[j]!)));
+    assert.ok(d < 1e-4, `row ${i}: max |diff| ${d}`);
+  });
   await clf.release();
 });
