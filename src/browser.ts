@@ -5,7 +5,9 @@
 export {
   fetchModelFiles,
   fetchPetFiles,
+  modelTensors,
   type ModelFiles,
+  type ShardedWeights,
   type PetModuleFiles,
 } from './browser/model-files.js';
 export { encodeInput, type BrowserInput } from './browser/encode.js';

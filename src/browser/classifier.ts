@@ -5,14 +5,13 @@ import { Tokenizer as JsTokenizer } from '@huggingface/tokenizers';
 import { collate, sequentialBatches, type Encoded } from '../classify/batching.js';
 import { softmax } from '../graph/ops/nn-ops.js';
 import { parseHfConfig } from '../io/hf-config-schema.js';
-import { parseSafetensors } from '../io/safetensors-format.js';
 import { bindWeights, modelConfigFromHf } from '../io/weights.js';
 import { sequenceClassifier, textInputs } from '../nn/bert.js';
 import { ModelBuilder } from '../nn/builder.js';
 import type { ModelConfig } from '../nn/config.js';
 import { compile, type CompiledFunction } from '../runtime/compiled.js';
 import { encodeInput, truncationSide, type BrowserInput } from './encode.js';
-import type { ModelFiles, PetModuleFiles } from './model-files.js';
+import { modelTensors, type ModelFiles, type PetModuleFiles } from './model-files.js';
 import { parsePet } from '../pet/files.js';
 import { petClassifier } from '../pet/attach.js';
 
@@ -44,7 +43,7 @@ export class BrowserClassifier {
   ): Promise<BrowserClassifier> {
     const hf = parseHfConfig(files.config, 'config.json');
     const base = modelConfigFromHf(hf);
-    const tensors = parseSafetensors(files.weights, 'model.safetensors').tensors;
+    const tensors = modelTensors(files);
     const tokenizer = new JsTokenizer(files.tokenizer as object, files.tokenizerConfig as object);
     const b = new ModelBuilder({ training: false });
     const x = textInputs(b, base.modelType === 'bert');

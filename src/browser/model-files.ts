@@ -1,14 +1,28 @@
 // A Hugging Face model directory, or a PET module's, as a browser holds it: its files fetched over HTTP and
 // parsed (no file system), and the way back to such files (BrowserTrainer.toModelFiles, toPetFiles).
 
+import {
+  INDEX_FILE_NAME,
+  mergeShards,
+  parseSafetensors,
+  parseShardIndex,
+  SINGLE_FILE_NAME,
+  type SafeTensor,
+} from '../io/safetensors-format.js';
 import { ADAPTER_CONFIG_NAME, ADAPTER_WEIGHTS_NAME, PET_LABELS_FILE } from '../pet/files.js';
+
+/** A sharded checkpoint's files: model.safetensors.index.json parsed, and each shard's bytes by file name. */
+export interface ShardedWeights {
+  readonly index: unknown;
+  readonly shards: Readonly<Record<string, Uint8Array>>;
+}
 
 /** The files of a model directory, already read: JSON files parsed, the weights as bytes. */
 export interface ModelFiles {
   /** config.json */
   readonly config: unknown;
-  /** model.safetensors (a single file; fp32, fp16 or bf16) */
-  readonly weights: Uint8Array;
+  /** model.safetensors (fp32, fp16 or bf16), or a sharded checkpoint's index and shards */
+  readonly weights: Uint8Array | ShardedWeights;
   /** tokenizer.json */
   readonly tokenizer: unknown;
   /** tokenizer_config.json */
@@ -17,14 +31,39 @@ export interface ModelFiles {
 
 /** Fetches a model directory's files from a base URL (e.g. where `models/plmkit-bert-mini` is served). */
 export async function fetchModelFiles(baseUrl: string, fetchFn: typeof fetch = fetch): Promise<ModelFiles> {
-  const get = (name: string) => fetchOk(`${baseUrl.replace(/\/$/, '')}/${name}`, fetchFn);
-  const [config, weights, tokenizer, tokenizerConfig] = await Promise.all([
+  const url = (name: string) => `${baseUrl.replace(/\/$/, '')}/${name}`;
+  const get = (name: string) => fetchOk(url(name), fetchFn);
+  const bytes = async (r: Response) => new Uint8Array(await r.arrayBuffer());
+  /** model.safetensors, else (on 404) the index and the shards it names. */
+  const weights = async (): Promise<Uint8Array | ShardedWeights> => {
+    const single = await fetchFn(url(SINGLE_FILE_NAME));
+    if (single.ok) return bytes(single);
+    if (single.status !== 404) throw new Error(`${url(SINGLE_FILE_NAME)}: HTTP ${single.status}`);
+    const index: unknown = await (await get(INDEX_FILE_NAME)).json();
+    const files = [...parseShardIndex(url(INDEX_FILE_NAME), index).byFile.keys()];
+    const shards = await Promise.all(files.map(async (f) => [f, await bytes(await get(f))] as const));
+    return { index, shards: Object.fromEntries(shards) };
+  };
+  const [config, w, tokenizer, tokenizerConfig] = await Promise.all([
     get('config.json').then((r) => r.json()),
-    get('model.safetensors').then(async (r) => new Uint8Array(await r.arrayBuffer())),
+    weights(),
     get('tokenizer.json').then((r) => r.json()),
     get('tokenizer_config.json').then((r) => r.json()),
   ]);
-  return { config, weights, tokenizer, tokenizerConfig };
+  return { config, weights: w, tokenizer, tokenizerConfig };
+}
+
+/** The checkpoint's tensors, from one file or from the shards its index names (each checked). */
+export function modelTensors(files: Pick<ModelFiles, 'weights'>): Map<string, SafeTensor> {
+  const w = files.weights;
+  if (w instanceof Uint8Array) return parseSafetensors(w, SINGLE_FILE_NAME).tensors;
+  const { byFile } = parseShardIndex(INDEX_FILE_NAME, w.index);
+  const shards = [...byFile.keys()].map((f) => {
+    const b = w.shards[f];
+    if (!b) throw new Error(`${INDEX_FILE_NAME}: shard ${JSON.stringify(f)} is missing`);
+    return [f, parseSafetensors(b, f)] as const;
+  });
+  return mergeShards(byFile, shards).tensors;
 }
 
 /** A PET module's files, already read (plmkit's format, or PEFT's for LoRA). */

@@ -11,7 +11,6 @@ import { FINETUNE_HYPERPARAMETERS } from '../classify/hyperparameters.js';
 import { classificationMetrics, type ClassificationMetrics } from '../classify/metrics.js';
 import { input } from '../graph/ops/core.js';
 import { parseHfConfig } from '../io/hf-config-schema.js';
-import { parseSafetensors } from '../io/safetensors-format.js';
 import { serializeSafetensors } from '../io/safetensors-serialize.js';
 import { bindWeights, hfConfigFromModel, hfTensors, modelConfigFromHf } from '../io/weights.js';
 import { classificationLoss, sequenceClassifier, textInputs } from '../nn/bert.js';
@@ -20,7 +19,7 @@ import type { ModelConfig } from '../nn/config.js';
 import { TrainStep } from '../runtime/train-step.js';
 import { BrowserClassifier } from './classifier.js';
 import { encodeInput, truncationSide } from './encode.js';
-import type { ModelFiles, PetModuleFiles } from './model-files.js';
+import { modelTensors, type ModelFiles, type PetModuleFiles } from './model-files.js';
 import { isHeadParam, isPoolerParam, petClassifier } from '../pet/attach.js';
 import { petFiles } from '../pet/files.js';
 import { mergeLora } from '../pet/lora/merge.js';
@@ -95,7 +94,7 @@ export class BrowserTrainer {
     const hf = parseHfConfig(files.config, 'config.json');
     const pre = modelConfigFromHf(hf);
     const config: ModelConfig = { ...pre, numLabels: labels.length };
-    const all = parseSafetensors(files.weights, 'model.safetensors').tensors;
+    const all = modelTensors(files);
     // A head trained for another label count is left out and initialised fresh (as `plmkit finetune`).
     const tensors =
       pre.numLabels === labels.length ? all : new Map([...all].filter(([k]) => !/^classifier\./.test(k)));
@@ -222,7 +221,9 @@ export class BrowserTrainer {
    * names, the tokenizer's files unchanged): BrowserClassifier.load takes them, and written to a directory
    * they load in Hugging Face transformers and `plmkit predict`. Weights are fp32 unless asked otherwise.
    */
-  toModelFiles(opts: { readonly floatStorage?: 'F32' | 'F16' | 'BF16' } = {}): ModelFiles {
+  toModelFiles(
+    opts: { readonly floatStorage?: 'F32' | 'F16' | 'BF16' } = {},
+  ): ModelFiles & { readonly weights: Uint8Array } {
     const id2label = Object.fromEntries(this.labelNames.map((n, i) => [String(i), n]));
     let [b, values] = [this.builder, this.values as ReadonlyMap<string, Float32Array>];
     if (this.pet) {

@@ -489,3 +489,62 @@ export function parseSafetensors(bytes: Uint8Array, file = '<buffer>'): Safetens
   }
   return { tensors, metadata: header.metadata };
 }
+
+function isPlainFileName(name: string): boolean {
+  return name.length > 0 && name !== '.' && name !== '..' && !/[/\\]/.test(name) && !name.includes('\0');
+}
+
+/**
+ * A parsed `model.safetensors.index.json` (read from `indexPath`, named in errors): the tensor names each
+ * shard file holds, and the index's "metadata" (e.g. {total_size}).
+ */
+export function parseShardIndex(
+  indexPath: string,
+  index: unknown,
+): { byFile: Map<string, string[]>; indexMetadata?: Record<string, unknown> } {
+  if (typeof index !== 'object' || index === null || Array.isArray(index))
+    throw new SafetensorsError(indexPath, `index must be a JSON object, got ${describe(index)}`);
+  const { weight_map: weightMap, metadata: indexMetadata } = index as Record<string, unknown>;
+  if (typeof weightMap !== 'object' || weightMap === null || Array.isArray(weightMap))
+    throw new SafetensorsError(indexPath, `"weight_map" must be an object of tensor name -> shard file`);
+  if (indexMetadata !== undefined && (typeof indexMetadata !== 'object' || indexMetadata === null))
+    throw new SafetensorsError(indexPath, `"metadata" must be an object, got ${describe(indexMetadata)}`);
+  const byFile = new Map<string, string[]>();
+  for (const [name, file] of Object.entries(weightMap)) {
+    if (typeof file !== 'string' || !isPlainFileName(file))
+      throw new SafetensorsError(
+        indexPath,
+        `"weight_map" entry ${JSON.stringify(name)} must be a file name in the same directory, got ${describe(file)}`,
+      );
+    let names = byFile.get(file);
+    if (!names) byFile.set(file, (names = []));
+    names.push(name);
+  }
+  return indexMetadata === undefined
+    ? { byFile }
+    : { byFile, indexMetadata: indexMetadata as Record<string, unknown> };
+}
+
+/**
+ * The tensors the index assigns to each shard, from the parsed shards ([path, file] in the index's file
+ * order); a listed tensor missing from its shard is an error naming both. `metadata` is the first shard's.
+ */
+export function mergeShards(
+  byFile: ReadonlyMap<string, readonly string[]>,
+  shards: readonly (readonly [string, SafetensorsFile])[],
+): SafetensorsFile {
+  const tensors = new Map<string, SafeTensor>();
+  const names = [...byFile.values()];
+  shards.forEach(([path, shard], i) => {
+    for (const name of names[i]!) {
+      const t = shard.tensors.get(name);
+      if (!t)
+        throw new SafetensorsError(
+          path,
+          `tensor ${JSON.stringify(name)} is listed in ${INDEX_FILE_NAME} for this shard but the shard does not contain it`,
+        );
+      tensors.set(name, t);
+    }
+  });
+  return { tensors, metadata: shards[0]?.[1].metadata };
+}

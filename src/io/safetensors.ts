@@ -21,13 +21,14 @@ import { pathExists } from './path-exists.js';
 import {
   checkNotPickleName,
   DEFAULT_MAX_SHARD_SIZE,
-  describe,
   INDEX_FILE_NAME,
   PICKLE_EXTENSIONS,
   SINGLE_FILE_NAME,
   type Metadata,
   headerLength,
+  mergeShards,
   parseHeader,
+  parseShardIndex,
   parseSafetensors,
   refusePickle,
   SafetensorsError,
@@ -100,10 +101,6 @@ export interface SafetensorsDir extends SafetensorsFile {
   indexMetadata?: Record<string, unknown>;
 }
 
-function isPlainFileName(name: string): boolean {
-  return name.length > 0 && name !== '.' && name !== '..' && !/[/\\]/.test(name) && !name.includes('\0');
-}
-
 /**
  * Reads a checkpoint directory: `model.safetensors.index.json` with its shards, or a single
  * `model.safetensors`. Every tensor in the index must be present in the shard it names; tensors a shard
@@ -118,49 +115,17 @@ export async function readSafetensorsDir(dir: string): Promise<SafetensorsDir> {
     } catch (e) {
       throw new SafetensorsError(indexPath, `index is not valid JSON (${(e as Error).message})`);
     }
-    if (typeof index !== 'object' || index === null || Array.isArray(index))
-      throw new SafetensorsError(indexPath, `index must be a JSON object, got ${describe(index)}`);
-    const { weight_map: weightMap, metadata: indexMetadata } = index as Record<string, unknown>;
-    if (typeof weightMap !== 'object' || weightMap === null || Array.isArray(weightMap))
-      throw new SafetensorsError(indexPath, `"weight_map" must be an object of tensor name -> shard file`);
-    if (indexMetadata !== undefined && (typeof indexMetadata !== 'object' || indexMetadata === null))
-      throw new SafetensorsError(indexPath, `"metadata" must be an object, got ${describe(indexMetadata)}`);
-    const byFile = new Map<string, string[]>();
-    for (const [name, file] of Object.entries(weightMap)) {
-      if (typeof file !== 'string' || !isPlainFileName(file))
-        throw new SafetensorsError(
-          indexPath,
-          `"weight_map" entry ${JSON.stringify(name)} must be a file name in the same directory, got ${describe(file)}`,
-        );
-      let names = byFile.get(file);
-      if (!names) byFile.set(file, (names = []));
-      names.push(name);
-    }
+    const { byFile, indexMetadata } = parseShardIndex(indexPath, index);
     for (const file of byFile.keys())
       if (!(await pathExists(join(dir, file))))
         throw new SafetensorsError(
           indexPath,
           `shard ${JSON.stringify(file)} (holding e.g. ${JSON.stringify(byFile.get(file)![0])}) is missing from ${dir}`,
         );
-    const tensors = new Map<string, SafeTensor>();
-    let metadata: Metadata | undefined;
-    const files = [...byFile.keys()];
-    for (const [i, file] of files.entries()) {
-      const shardPath = join(dir, file);
-      const shard = await readSafetensors(shardPath);
-      if (i === 0) metadata = shard.metadata;
-      for (const name of byFile.get(file)!) {
-        const t = shard.tensors.get(name);
-        if (!t)
-          throw new SafetensorsError(
-            shardPath,
-            `tensor ${JSON.stringify(name)} is listed in ${INDEX_FILE_NAME} for this shard but the shard does not contain it`,
-          );
-        tensors.set(name, t);
-      }
-    }
-    const out: SafetensorsDir = { tensors, metadata, files };
-    if (indexMetadata !== undefined) out.indexMetadata = indexMetadata as Record<string, unknown>;
+    const shards: [string, SafetensorsFile][] = [];
+    for (const file of byFile.keys()) shards.push([join(dir, file), await readSafetensors(join(dir, file))]);
+    const out: SafetensorsDir = { ...mergeShards(byFile, shards), files: [...byFile.keys()] };
+    if (indexMetadata !== undefined) out.indexMetadata = indexMetadata;
     return out;
   }
   const single = join(dir, SINGLE_FILE_NAME);

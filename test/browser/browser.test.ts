@@ -45,7 +45,7 @@ test('under browser conditions the entry loads transformers-written models and m
     env: { PLMKIT_ENGINE: undefined },
   });
   assert.equal(fail, 0, stdout);
-  assert.equal(pass, 5, stdout);
+  assert.equal(pass, 6, stdout);
 });
 
 test('under browser conditions BrowserTrainer fine-tunes, reproducibly, and exports a loadable classifier', async () => {

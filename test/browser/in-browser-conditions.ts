@@ -18,7 +18,7 @@ const localFetch = (async (url: string) => {
   );
 }) as unknown as typeof fetch;
 
-for (const name of ['bert', 'roberta', 'roberta-bf16']) {
+for (const name of ['bert', 'roberta', 'roberta-bf16', 'bert-fp16-sharded']) {
   test(`${name}: the browser entry gives transformers' token ids and logits within 1e-4`, async () => {
     const ref = { rows: await hfWrittenRows(name) };
     const clf = await BrowserClassifier.load(

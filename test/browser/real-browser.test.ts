@@ -19,7 +19,7 @@ import { BrowserTrainer, fetchModelFiles } from '../../src/browser.js';
 import { HF_WRITTEN, hfWrittenRows } from '../helpers/hf-written.js';
 import { foxExamples } from '../helpers/toy-text.js';
 
-const MODELS = ['bert', 'roberta', 'roberta-bf16'];
+const MODELS = ['bert', 'roberta', 'roberta-bf16', 'bert-fp16-sharded'];
 const ORT_DIST = join(import.meta.dirname, '..', '..', 'node_modules', 'onnxruntime-web', 'dist');
 
 /** PLMKIT_CHROMIUM, else the first Chromium on PATH. */

@@ -6,7 +6,13 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { BrowserClassifier, BrowserTrainer, fetchModelFiles, type ModelFiles } from '../../src/browser.js';
+import {
+  BrowserClassifier,
+  BrowserTrainer,
+  fetchModelFiles,
+  modelTensors,
+  type ModelFiles,
+} from '../../src/browser.js';
 import { parseSafetensors } from '../../src/io/safetensors-format.js';
 import { HF_WRITTEN as root } from '../helpers/hf-written.js';
 import { foxExamples } from '../helpers/toy-text.js';
@@ -75,8 +81,8 @@ test('exported files load in BrowserClassifier with the same predictions, Huggin
     viaTrainer.predictions,
   );
   // Every tensor of the original checkpoint under the same name and shape, except the resized head.
-  const original = parseSafetensors(files.weights).tensors;
-  const written = parseSafetensors(exported.weights).tensors;
+  const original = modelTensors(files);
+  const written = modelTensors(exported);
   assert.deepEqual([...written.keys()].sort(), [...original.keys()].sort());
   for (const [k, t] of original)
     if (!k.startsWith('classifier.')) assert.deepEqual(written.get(k)!.shape, t.shape, k);
@@ -120,7 +126,7 @@ test('bad labels and options are refused, naming the example or the option', asy
 
 test('PET in the browser: LoRA and an adapter train with the base frozen; LoRA merges into a plain classifier', async () => {
   const files = await bertFiles();
-  const base = parseSafetensors(files.weights).tensors;
+  const base = modelTensors(files);
   const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   for (const method of ['lora', 'adapter'] as const) {
     const trainer = await BrowserTrainer.create(files, { labels: ['no', 'yes'], seed: 7, pet: { method } });
