@@ -16,6 +16,7 @@ import { bindWeights, hfConfigFromModel, hfTensors, modelConfigFromHf } from '..
 import { classificationLoss, sequenceClassifier, textInputs } from '../nn/bert.js';
 import { ModelBuilder } from '../nn/builder.js';
 import type { ModelConfig } from '../nn/config.js';
+import { linearSchedule } from '../runtime/schedule.js';
 import { TrainStep } from '../runtime/train-step.js';
 import { BrowserClassifier } from './classifier.js';
 import { encodeInput, truncationSide } from './encode.js';
@@ -186,11 +187,7 @@ export class BrowserTrainer {
     const state = step.initState(new Map([...this.values].filter(([n]) => isTrainable(n))));
     const perEpoch = Math.ceil(train.length / o.batchSize);
     const total = perEpoch * o.epochs;
-    const schedule = {
-      kind: 'linear',
-      warmupSteps: Math.round(o.warmupRatio * total),
-      totalSteps: total,
-    } as const;
+    const schedule = linearSchedule(total, o.warmupRatio);
     const losses: number[] = [];
     try {
       for (let epoch = 0; epoch < o.epochs; epoch++) {

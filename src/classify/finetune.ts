@@ -16,6 +16,7 @@ import { petClassifier, petTraining, type PetConfig } from '../pet/index.js';
 import { leafName } from '../graph/emit.js';
 import type { ModelConfig } from '../nn/config.js';
 import { compile } from '../runtime/compiled.js';
+import { linearSchedule } from '../runtime/schedule.js';
 import { TrainStep, type TrainState } from '../runtime/train-step.js';
 import { JsonlLog } from '../report/jsonl-log.js';
 import { progress } from '../report/progress.js';
@@ -138,11 +139,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
 
   const batchesPerEpoch = Math.ceil(o.train.length / o.batchSize);
   const total = batchesPerEpoch * o.epochs;
-  const schedule = {
-    kind: 'linear',
-    warmupSteps: Math.round(o.warmupRatio * total),
-    totalSteps: total,
-  } as const;
+  const schedule = linearSchedule(total, o.warmupRatio);
   const log = new JsonlLog(join(o.outDir, 'log.jsonl'));
   const ckptDir = join(o.outDir, 'checkpoint');
 

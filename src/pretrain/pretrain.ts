@@ -15,7 +15,7 @@ import { maskedLm, mlmInputs } from '../nn/mlm.js';
 import { compile, type CompiledFunction } from '../runtime/compiled.js';
 import type { HostTensor } from '../runtime/ort.js';
 import { deriveSeed, Rng } from '../runtime/random.js';
-import { learningRate } from '../runtime/schedule.js';
+import { learningRate, linearSchedule } from '../runtime/schedule.js';
 import { loadTrainState, saveTrainState } from '../runtime/train-state-io.js';
 import { TrainStep, type StepResult, type TrainState } from '../runtime/train-step.js';
 import { JsonlLog } from '../report/jsonl-log.js';
@@ -226,11 +226,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   const tokensPerStep = o.batchSize * o.seqLen;
   const total = Math.ceil(o.totalTokens / tokensPerStep);
   const stepsPerEpoch = Math.floor(blocksPerEpoch / o.batchSize);
-  const schedule = {
-    kind: 'linear',
-    warmupSteps: Math.round(o.warmupRatio * total),
-    totalSteps: total,
-  } as const;
+  const schedule = linearSchedule(total, o.warmupRatio);
   const log = new JsonlLog(join(o.outDir, 'log.jsonl'));
   const ckpt = join(o.outDir, 'checkpoint');
 

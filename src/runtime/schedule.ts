@@ -16,3 +16,8 @@ export function learningRate(peak: number, step: number, cfg: ScheduleConfig): n
   if (total === undefined) throw new Error('linear schedule needs totalSteps');
   return peak * Math.max(0, (total - step) / Math.max(1, total - warmup));
 }
+
+/** Linear warmup over a share of `totalSteps`, then linear decay to 0 (transformers' warmup_ratio). */
+export function linearSchedule(totalSteps: number, warmupRatio: number): ScheduleConfig {
+  return { kind: 'linear', warmupSteps: Math.round(warmupRatio * totalSteps), totalSteps };
+}

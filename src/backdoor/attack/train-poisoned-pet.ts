@@ -28,7 +28,7 @@ import { petClassifier, petTraining, type PetConfig } from '../../pet/index.js';
 import type { HostTensor } from '../../runtime/ort.js';
 import { progress } from '../../report/progress.js';
 import { deriveSeed, Rng } from '../../runtime/random.js';
-import { learningRate } from '../../runtime/schedule.js';
+import { learningRate, linearSchedule } from '../../runtime/schedule.js';
 import { TrainStep, type StepResult } from '../../runtime/train-step.js';
 import { loadTrainState, saveTrainState } from '../../runtime/train-state-io.js';
 import {
@@ -202,11 +202,7 @@ export async function trainPoisonedPet(o: PoisonedPetOptions): Promise<PoisonedP
   const perEpoch = Math.floor(Math.min(o.clean.length, o.poisoned.length) / o.batchSize);
   if (perEpoch === 0) throw new Error(`fewer than ${o.batchSize} clean or poisoned examples`);
   const total = perEpoch * o.epochs;
-  const schedule = {
-    kind: 'linear',
-    warmupSteps: Math.round((o.warmupRatio ?? 0.06) * total),
-    totalSteps: total,
-  } as const;
+  const schedule = linearSchedule(total, o.warmupRatio ?? 0.06);
   // Task weights carried across steps: CLNorm's per-layer scales, or GradNorm's (clean, poison) weights.
   let w: Float32Array | undefined = extraInputs.some((t) => leafName(t) === CLNORM_W_INPUT)
     ? initialClnormWeights(o.model.numLayers)
