@@ -13,7 +13,7 @@ import { compile, type CompiledFunction } from '../runtime/compiled.js';
 import { encodeInput, truncationSide, type BrowserInput } from './encode.js';
 import { modelTensors, type ModelFiles, type PetModuleFiles } from './model-files.js';
 import { parsePet } from '../pet/files.js';
-import { petClassifier } from '../pet/attach.js';
+import { classifierOnBase } from '../pet/on-base.js';
 
 export interface BrowserPrediction {
   readonly label: string;
@@ -55,20 +55,13 @@ export class BrowserClassifier {
       id2label = opts.adapter.id2label ?? hf.id2label;
       config = { ...base, numLabels: Object.keys(id2label).length };
       const module = parsePet(opts.adapter.config, opts.adapter.weights, config, 'adapter');
-      if (module.head.length === 0)
-        throw new Error('adapter: the module was saved without its classification head');
-      const out = petClassifier(b, x, config, module.config);
-      logits = out.logits;
-      const names = new Set(out.pet.names);
-      const withoutHead = new Map([...tensors].filter(([k]) => !k.startsWith('classifier.')));
-      // The module's parameters and head come from it; a pooler the base lacks takes seed 0 unless it does.
-      const bound = bindWeights(
+      ({ logits, values } = classifierOnBase(
         b,
-        { dir: 'model.safetensors', tensors: withoutHead, config },
-        0,
-        (n) => names.has(n) || n.startsWith('classifier.') || n.startsWith('bert.pooler.'),
-      ).values;
-      values = new Map([...bound, ...module.values]);
+        x,
+        { dir: 'model.safetensors', tensors, config },
+        module,
+        'adapter',
+      ));
     } else {
       logits = sequenceClassifier(b, x, config).logits;
       // A classifier must hold its head: nothing may be initialised here.

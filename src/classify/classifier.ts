@@ -5,7 +5,8 @@ import { softmax } from '../graph/ops/nn-ops.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bindWeights, readPretrained, type PretrainedDir } from '../io/checkpoint.js';
-import { loadPet, mergeLora, petClassifier } from '../pet/index.js';
+import { loadPet, mergeLora } from '../pet/index.js';
+import { classifierOnBase } from '../pet/on-base.js';
 import { PET_LABELS_FILE } from './setup.js';
 import type { Example } from '../io/data/index.js';
 import { loadTokenizer, type Tokenizer } from '../io/tokenizer/index.js';
@@ -52,20 +53,7 @@ export class TextClassifier {
       const config = { ...loaded.config, numLabels: Object.keys(labels).length };
       pre = { ...loaded, config, hf: { ...loaded.hf, id2label: labels, num_labels: config.numLabels } };
       const module = await loadPet(opts.adapter, config);
-      if (module.head.length === 0)
-        throw new Error(`${opts.adapter}: the module was saved without its classification head`);
-      const out = petClassifier(b, x, config, module.config);
-      logits = out.logits;
-      // Base weights from the model directory (its head, if any, is replaced by the module's).
-      const base = bindWeights(
-        b,
-        { ...pre, tensors: new Map([...pre.tensors].filter(([k]) => !k.startsWith('classifier.'))) },
-        0,
-        (n) => out.pet.names.includes(n) || n.startsWith('classifier.') || n.startsWith('bert.pooler.'),
-      ).values;
-      values = new Map([...base, ...module.values]);
-      const missing = [...b.params.keys()].filter((n) => !values.has(n));
-      if (missing.length) throw new Error(`${opts.adapter}: the module lacks ${missing.join(', ')}`);
+      ({ logits, values } = classifierOnBase(b, x, pre, module, opts.adapter));
       if (opts.merge) {
         // LoRA folds into the base weights: the inference graph is then the plain model's.
         if (module.config.method !== 'lora')
