@@ -5,6 +5,7 @@
 export {
   fetchModelFiles,
   fetchPetFiles,
+  fetchTokenizerFiles,
   modelTensors,
   type ModelFiles,
   type ShardedWeights,

@@ -9,6 +9,12 @@ import {
   SINGLE_FILE_NAME,
   type SafeTensor,
 } from '../io/safetensors-format.js';
+import {
+  TOKENIZER_FILES,
+  tokenizerConfigFromTexts,
+  tokenizerJsonFromTexts,
+  type TokenizerTexts,
+} from '../io/tokenizer/from-texts.js';
 import { ADAPTER_CONFIG_NAME, ADAPTER_WEIGHTS_NAME, PET_LABELS_FILE } from '../pet/files.js';
 
 /** A sharded checkpoint's files: model.safetensors.index.json parsed, and each shard's bytes by file name. */
@@ -23,9 +29,9 @@ export interface ModelFiles {
   readonly config: unknown;
   /** model.safetensors (fp32, fp16 or bf16), or a sharded checkpoint's index and shards */
   readonly weights: Uint8Array | ShardedWeights;
-  /** tokenizer.json */
+  /** tokenizer.json (or the one vocab.json + merges.txt or vocab.txt describe) */
   readonly tokenizer: unknown;
-  /** tokenizer_config.json */
+  /** tokenizer_config.json, with special_tokens_map.json's tokens where it names none */
   readonly tokenizerConfig: unknown;
 }
 
@@ -44,13 +50,34 @@ export async function fetchModelFiles(baseUrl: string, fetchFn: typeof fetch = f
     const shards = await Promise.all(files.map(async (f) => [f, await bytes(await get(f))] as const));
     return { index, shards: Object.fromEntries(shards) };
   };
-  const [config, w, tokenizer, tokenizerConfig] = await Promise.all([
+  const [config, w, tok] = await Promise.all([
     get('config.json').then((r) => r.json()),
     weights(),
-    get('tokenizer.json').then((r) => r.json()),
-    get('tokenizer_config.json').then((r) => r.json()),
+    fetchTokenizerFiles(baseUrl, fetchFn),
   ]);
-  return { config, weights: w, tokenizer, tokenizerConfig };
+  return { config, weights: w, ...tok };
+}
+
+/**
+ * A tokenizer directory's files from a base URL, as `plmkit` reads a directory: tokenizer.json, else
+ * vocab.json + merges.txt (byte-level BPE) or vocab.txt (WordPiece) made into one; tokenizer_config.json
+ * and special_tokens_map.json where present.
+ */
+export async function fetchTokenizerFiles(
+  baseUrl: string,
+  fetchFn: typeof fetch = fetch,
+): Promise<Pick<ModelFiles, 'tokenizer' | 'tokenizerConfig'>> {
+  const url = (name?: string) => (name === undefined ? baseUrl : `${baseUrl.replace(/\/$/, '')}/${name}`);
+  const texts: TokenizerTexts = {};
+  await Promise.all(
+    TOKENIZER_FILES.map(async (f) => {
+      const r = await fetchFn(url(f));
+      if (r.ok) texts[f] = await r.text();
+      else if (r.status !== 404) throw new Error(`${url(f)}: HTTP ${r.status}`);
+    }),
+  );
+  const tokenizerConfig = tokenizerConfigFromTexts(texts, url);
+  return { tokenizer: tokenizerJsonFromTexts(texts, tokenizerConfig, url), tokenizerConfig };
 }
 
 /** The checkpoint's tensors, from one file or from the shards its index names (each checked). */

@@ -6,12 +6,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 // @ts-expect-error: a JavaScript build script without type declarations
 import { buildBrowser } from '../../scripts/build-browser.mjs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BrowserClassifier, BrowserTrainer, fetchModelFiles } from '../../src/browser.js';
 import { TextClassifier } from '../../src/classify/classifier.js';
 import { ADAPTER_CONFIG_NAME, ADAPTER_WEIGHTS_NAME, PET_LABELS_FILE } from '../../src/pet/index.js';
 import { runTestsInChild } from '../helpers/child-tests.js';
+import { serveFiles } from '../helpers/serve-files.js';
 import { HF_WRITTEN } from '../helpers/hf-written.js';
 import { scratchDirs } from '../helpers/scratch.js';
 
@@ -58,10 +59,7 @@ test('under browser conditions BrowserTrainer fine-tunes, reproducibly, and expo
 });
 
 test("a directory written from BrowserTrainer's files loads in plmkit's Node classifier with the same logits", async () => {
-  const localFetch = (async (url: string) =>
-    new Response(
-      await readFile(join(HF_WRITTEN, url.replace(/^https:\/\/example\.org\//, ''))),
-    )) as unknown as typeof fetch;
+  const localFetch = serveFiles(HF_WRITTEN);
   const trainer = await BrowserTrainer.create(
     await fetchModelFiles('https://example.org/roberta', localFetch),
     {
@@ -88,10 +86,7 @@ test("a directory written from BrowserTrainer's files loads in plmkit's Node cla
 
 test("a PET module from BrowserTrainer, written to a directory, loads in plmkit's Node classifier with the same logits", async () => {
   const base = join(HF_WRITTEN, 'bert');
-  const localFetch = (async (url: string) =>
-    new Response(
-      await readFile(join(HF_WRITTEN, url.replace(/^https:\/\/example\.org\//, ''))),
-    )) as unknown as typeof fetch;
+  const localFetch = serveFiles(HF_WRITTEN);
   const files = await fetchModelFiles('https://example.org/bert', localFetch);
   const trainer = await BrowserTrainer.create(files, {
     labels: ['a', 'b'],

@@ -3,20 +3,13 @@
 // transformers wrote, through fetchModelFiles, and gives transformers' token ids and logits.
 
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { BrowserClassifier, fetchModelFiles, fetchPetFiles } from '../../src/browser.js';
+import { serveFiles } from '../helpers/serve-files.js';
 import { HF_WRITTEN as root, hfWrittenRows } from '../helpers/hf-written.js';
 
 /** A fetch that serves files from the fixture directory, as a web server would (404 for a missing one). */
-const localFetch = (async (url: string) => {
-  const file = url.replace(/^https:\/\/example\.org\//, '');
-  return readFile(join(root, file)).then(
-    (bytes) => new Response(bytes),
-    () => new Response(null, { status: 404 }),
-  );
-}) as unknown as typeof fetch;
+const localFetch = serveFiles(root);
 
 for (const name of ['bert', 'roberta', 'roberta-bf16', 'bert-fp16-sharded']) {
   test(`${name}: the browser entry gives transformers' token ids and logits within 1e-4`, async () => {

@@ -10,11 +10,13 @@ import { test } from 'node:test';
 import { Tokenizer as JsTokenizer } from '@huggingface/tokenizers';
 import { copyFile, writeFile } from 'node:fs/promises';
 import { encodeInput, longestFirst, truncationSide } from '../../src/browser/encode.js';
+import { fetchTokenizerFiles } from '../../src/browser/model-files.js';
 import { parseHfConfig } from '../../src/io/hf-config-schema.js';
 import { loadTokenizer } from '../../src/io/tokenizer/index.js';
 import { modelConfigFromHf } from '../../src/io/weights.js';
 import { HF_WRITTEN } from '../helpers/hf-written.js';
 import { scratchDirs } from '../helpers/scratch.js';
+import { SERVED, serveFiles } from '../helpers/serve-files.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const scratch = scratchDirs('plmkit-js-tokenizer-');
@@ -113,3 +115,26 @@ for (const [name, dir] of [
       assert.ok(singles >= 25 && pairs >= 60, `${singles} single texts and ${pairs} pairs matched`);
       assert.ok(moved <= pairs / 3, `${moved} pairs with the odd token on the other text, ${pairs} the same`);
     });
+
+test('without tokenizer.json the browser builds the tokenizer from vocab.txt or vocab.json + merges.txt, as Node does', async () => {
+  // The bundled model's vocabulary alone, and the WordPiece and byte-level BPE fixtures.
+  const bundled = await scratch();
+  for (const f of ['vocab.txt', 'tokenizer_config.json', 'special_tokens_map.json'])
+    await copyFile(join(root, 'models', 'plmkit-bert-mini', f), join(bundled, f));
+  const fixtures = join(root, 'test', 'fixtures', 'tokenizers');
+  const texts = (await devSentences()).slice(0, 200);
+  for (const dir of [bundled, join(fixtures, 'bert-wordpiece'), join(fixtures, 'roberta-bpe')]) {
+    const files = await fetchTokenizerFiles(SERVED, serveFiles(dir));
+    const js = new JsTokenizer(files.tokenizer as object, files.tokenizerConfig as object);
+    const native = await loadTokenizer(dir);
+    for (const [i, t] of texts.entries()) {
+      const pair = i % 4 === 0 ? texts[(i + 1) % texts.length] : undefined;
+      const a: { ids: number[] } = js.encode(t, { text_pair: pair ?? null });
+      assert.deepEqual(a.ids, [...(await native.encode(t, pair)).ids], `${dir}: ids of dev sentence ${i}`);
+    }
+  }
+  await assert.rejects(
+    fetchTokenizerFiles(SERVED, serveFiles(fixtures)),
+    /no tokenizer found: expected tokenizer\.json/,
+  );
+});

@@ -16,6 +16,7 @@ import { test } from 'node:test';
 // @ts-expect-error: a JavaScript build script without type declarations
 import { buildBrowser } from '../../scripts/build-browser.mjs';
 import { BrowserTrainer, fetchModelFiles } from '../../src/browser.js';
+import { serveFiles } from '../helpers/serve-files.js';
 import { HF_WRITTEN, hfWrittenRows } from '../helpers/hf-written.js';
 import { foxExamples } from '../helpers/toy-text.js';
 
@@ -80,10 +81,7 @@ const TRAIN = { examples: foxExamples(32, 1), options: { epochs: 4, batchSize: 8
 
 /** The page's fine-tuning, in this process on onnxruntime-web. */
 async function trainInNode(): Promise<{ losses: readonly number[]; predictions: number[] }> {
-  const localFetch = (async (url: string) =>
-    new Response(
-      await readFile(join(HF_WRITTEN, url.replace(/^https:\/\/example\.org\//, ''))),
-    )) as unknown as typeof fetch;
+  const localFetch = serveFiles(HF_WRITTEN);
   const trainer = await BrowserTrainer.create(await fetchModelFiles('https://example.org/bert', localFetch), {
     labels: ['no', 'yes'],
     seed: 7,

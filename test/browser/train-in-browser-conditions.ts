@@ -3,8 +3,6 @@
 // wrote on a toy task, reproducibly, and exports files that BrowserClassifier loads.
 
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import {
   BrowserClassifier,
@@ -14,13 +12,11 @@ import {
   type ModelFiles,
 } from '../../src/browser.js';
 import { parseSafetensors } from '../../src/io/safetensors-format.js';
+import { serveFiles } from '../helpers/serve-files.js';
 import { HF_WRITTEN as root } from '../helpers/hf-written.js';
 import { foxExamples } from '../helpers/toy-text.js';
 
-const localFetch = (async (url: string) =>
-  new Response(
-    await readFile(join(root, url.replace(/^https:\/\/example\.org\//, ''))),
-  )) as unknown as typeof fetch;
+const localFetch = serveFiles(root);
 const bertFiles = (): Promise<ModelFiles> => fetchModelFiles('https://example.org/bert', localFetch);
 
 const OPTIONS = { epochs: 30, batchSize: 8, lr: 3e-3, maxLength: 32 } as const;

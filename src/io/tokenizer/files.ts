@@ -6,7 +6,8 @@
 //   3. vocab.txt                      -> WordPiece, BERT conventions (uncased unless do_lower_case is false)
 // plus, when present, tokenizer_config.json (do_lower_case, strip_accents, tokenize_chinese_chars,
 // add_prefix_space, trim_offsets, model_max_length, padding_side, truncation_side, special tokens) and
-// special_tokens_map.json (special tokens the config does not name).
+// special_tokens_map.json (special tokens the config does not name). The files' texts become the
+// tokenizer.json object in ./from-texts.ts, which browsers use too.
 //
 // Saving (`saveTokenizer(tok, dir)`) writes tokenizer.json (serialized by the `tokenizers` library itself),
 // tokenizer_config.json, special_tokens_map.json, and the slow-tokenizer vocabulary (vocab.txt for WordPiece,
@@ -22,23 +23,32 @@ import {
   type SpecialTokenValue,
   SPECIAL_TOKEN_ROLES,
   type TokenizerConfigJson,
-  type TokenizerJson,
   TokenizerFileError,
-  byteLevelBpeTokenizerJson,
-  parseMergesTxt,
-  parseVocabJson,
-  parseVocabTxt,
-  specialTokenContent,
-  wordPieceTokenizerJson,
 } from './hf-json.js';
-import { Tokenizer } from './tokenizer.js';
+import {
+  additionalSpecialTokens,
+  BPE_MERGES_FILE,
+  BPE_VOCAB_FILE,
+  SPECIAL_TOKENS_MAP_FILE,
+  TOKENIZER_CONFIG_FILE,
+  TOKENIZER_FILE,
+  TOKENIZER_FILES,
+  WORDPIECE_VOCAB_FILE,
+  tokenizerConfigFromTexts,
+  tokenizerJsonFromTexts,
+  type TokenizerTexts,
+  type WhereIs,
+} from './from-texts.js';
 
-export const TOKENIZER_FILE = 'tokenizer.json';
-export const TOKENIZER_CONFIG_FILE = 'tokenizer_config.json';
-export const SPECIAL_TOKENS_MAP_FILE = 'special_tokens_map.json';
-export const WORDPIECE_VOCAB_FILE = 'vocab.txt';
-export const BPE_VOCAB_FILE = 'vocab.json';
-export const BPE_MERGES_FILE = 'merges.txt';
+export {
+  BPE_MERGES_FILE,
+  BPE_VOCAB_FILE,
+  SPECIAL_TOKENS_MAP_FILE,
+  TOKENIZER_CONFIG_FILE,
+  TOKENIZER_FILE,
+  WORDPIECE_VOCAB_FILE,
+};
+import { Tokenizer } from './tokenizer.js';
 
 async function readOptional(path: string): Promise<string | undefined> {
   try {
@@ -49,59 +59,24 @@ async function readOptional(path: string): Promise<string | undefined> {
   }
 }
 
-function parseJsonObject(text: string, file: string): Record<string, unknown> {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (e) {
-    throw new TokenizerFileError(`invalid JSON (${(e as Error).message})`, file);
+/** The text of the tokenizer files a directory holds. */
+async function readTexts(dir: string): Promise<TokenizerTexts> {
+  const texts: TokenizerTexts = {};
+  for (const f of TOKENIZER_FILES) {
+    const t = await readOptional(join(dir, f));
+    if (t !== undefined) texts[f] = t;
   }
-  if (v === null || typeof v !== 'object' || Array.isArray(v))
-    throw new TokenizerFileError('expected a JSON object', file);
-  return v as Record<string, unknown>;
+  return texts;
 }
+
+const whereIn =
+  (dir: string): WhereIs =>
+  (file) =>
+    file === undefined ? dir : join(dir, file);
 
 /** Reads tokenizer_config.json and special_tokens_map.json (the config wins where both name a token). */
 export async function readTokenizerConfig(dir: string): Promise<TokenizerConfigJson> {
-  const cfgPath = join(dir, TOKENIZER_CONFIG_FILE);
-  const mapPath = join(dir, SPECIAL_TOKENS_MAP_FILE);
-  const cfgText = await readOptional(cfgPath);
-  const mapText = await readOptional(mapPath);
-  const config: TokenizerConfigJson = cfgText === undefined ? {} : parseJsonObject(cfgText, cfgPath);
-  if (mapText !== undefined) {
-    const map = parseJsonObject(mapText, mapPath);
-    for (const [k, v] of Object.entries(map))
-      if (config[k] === undefined || config[k] === null) config[k] = v;
-  }
-  for (const key of [
-    'do_lower_case',
-    'add_prefix_space',
-    'trim_offsets',
-    'tokenize_chinese_chars',
-  ] as const) {
-    if (config[key] !== undefined && typeof config[key] !== 'boolean') {
-      throw new TokenizerFileError(`"${key}" must be a boolean`, cfgPath);
-    }
-  }
-  if (config.model_max_length !== undefined && typeof config.model_max_length !== 'number') {
-    throw new TokenizerFileError('"model_max_length" must be a number', cfgPath);
-  }
-  return config;
-}
-
-function roleNames(config: TokenizerConfigJson): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const role of SPECIAL_TOKEN_ROLES) {
-    const v = specialTokenContent(config[`${role}_token`]);
-    if (v !== undefined) out[role] = v;
-  }
-  return out;
-}
-
-function additional(config: TokenizerConfigJson): string[] {
-  return (config.additional_special_tokens ?? [])
-    .map(specialTokenContent)
-    .filter((t): t is string => t !== undefined);
+  return tokenizerConfigFromTexts(await readTexts(dir), whereIn(dir));
 }
 
 export interface LoadTokenizerOptions {
@@ -111,61 +86,16 @@ export interface LoadTokenizerOptions {
 
 /** Loads a tokenizer directory (see the top of this file for the files it looks for). */
 export async function loadTokenizer(dir: string, options: LoadTokenizerOptions = {}): Promise<Tokenizer> {
-  const config: TokenizerConfigJson = { ...(await readTokenizerConfig(dir)), ...options.config };
-
-  const tokPath = join(dir, TOKENIZER_FILE);
-  const tokText = await readOptional(tokPath);
-  if (tokText !== undefined) {
-    const json = parseJsonObject(tokText, tokPath);
-    if (json['model'] === null || typeof json['model'] !== 'object') {
-      throw new TokenizerFileError('no "model" object', tokPath);
-    }
-    try {
-      return await Tokenizer.fromJson(json as TokenizerJson, config);
-    } catch (e) {
-      throw e instanceof TokenizerFileError ? new TokenizerFileError(e.message, tokPath) : e;
-    }
+  const texts = await readTexts(dir);
+  const where = whereIn(dir);
+  const config: TokenizerConfigJson = { ...tokenizerConfigFromTexts(texts, where), ...options.config };
+  const json = tokenizerJsonFromTexts(texts, config, where);
+  if (texts[TOKENIZER_FILE] === undefined) return Tokenizer.fromJson(json, config);
+  try {
+    return await Tokenizer.fromJson(json, config);
+  } catch (e) {
+    throw e instanceof TokenizerFileError ? new TokenizerFileError(e.message, where(TOKENIZER_FILE)) : e;
   }
-
-  const vocabJsonPath = join(dir, BPE_VOCAB_FILE);
-  const mergesPath = join(dir, BPE_MERGES_FILE);
-  const vocabJson = await readOptional(vocabJsonPath);
-  const merges = await readOptional(mergesPath);
-  if (vocabJson !== undefined && merges !== undefined) {
-    const json = byteLevelBpeTokenizerJson(
-      parseVocabJson(vocabJson, vocabJsonPath),
-      parseMergesTxt(merges, mergesPath),
-      {
-        addPrefixSpace: config.add_prefix_space ?? false,
-        trimOffsets: config.trim_offsets ?? true,
-        specialTokens: roleNames(config),
-        additionalSpecialTokens: additional(config),
-      },
-    );
-    return Tokenizer.fromJson(json, config);
-  }
-
-  const vocabTxtPath = join(dir, WORDPIECE_VOCAB_FILE);
-  const vocabTxt = await readOptional(vocabTxtPath);
-  if (vocabTxt !== undefined) {
-    // BERT has no bos/eos roles.
-    const names = Object.fromEntries(
-      Object.entries(roleNames(config)).filter(([role]) => role !== 'bos' && role !== 'eos'),
-    );
-    const json = wordPieceTokenizerJson(parseVocabTxt(vocabTxt, vocabTxtPath), {
-      lowercase: config.do_lower_case ?? true,
-      stripAccents: config.strip_accents ?? null,
-      handleChineseChars: config.tokenize_chinese_chars ?? true,
-      specialTokens: names,
-      additionalSpecialTokens: additional(config),
-    });
-    return Tokenizer.fromJson(json, config);
-  }
-
-  throw new TokenizerFileError(
-    `no tokenizer found: expected ${TOKENIZER_FILE}, ${BPE_VOCAB_FILE} + ${BPE_MERGES_FILE}, or ${WORDPIECE_VOCAB_FILE}`,
-    dir,
-  );
 }
 
 function tempPathFor(path: string): string {
@@ -252,7 +182,7 @@ export function specialTokensMapFor(tok: Tokenizer): Record<string, SpecialToken
     const name = tok.specialTokens[role];
     if (name !== undefined) map[`${role}_token`] = value(name);
   }
-  const extra = additional(tok.config);
+  const extra = additionalSpecialTokens(tok.config);
   if (extra.length > 0) map['additional_special_tokens'] = extra.map(value);
   return map;
 }

@@ -1,0 +1,144 @@
+// A tokenizer directory's files, given as text, into the tokenizer.json object and the config that a
+// tokenizer is built from, with no file system (browsers use it too; ./files.ts reads a directory). First
+// match wins: tokenizer.json; vocab.json + merges.txt (byte-level BPE, RoBERTa conventions); vocab.txt
+// (WordPiece, BERT conventions). tokenizer_config.json and special_tokens_map.json add settings and special
+// tokens (the config wins where both name a token).
+
+import {
+  SPECIAL_TOKEN_ROLES,
+  type TokenizerConfigJson,
+  type TokenizerJson,
+  TokenizerFileError,
+  byteLevelBpeTokenizerJson,
+  parseMergesTxt,
+  parseVocabJson,
+  parseVocabTxt,
+  specialTokenContent,
+  wordPieceTokenizerJson,
+} from './hf-json.js';
+
+export const TOKENIZER_FILE = 'tokenizer.json';
+export const TOKENIZER_CONFIG_FILE = 'tokenizer_config.json';
+export const SPECIAL_TOKENS_MAP_FILE = 'special_tokens_map.json';
+export const WORDPIECE_VOCAB_FILE = 'vocab.txt';
+export const BPE_VOCAB_FILE = 'vocab.json';
+export const BPE_MERGES_FILE = 'merges.txt';
+
+/** The files a tokenizer may be read from, in the order they are looked for. */
+export const TOKENIZER_FILES = [
+  TOKENIZER_FILE,
+  TOKENIZER_CONFIG_FILE,
+  SPECIAL_TOKENS_MAP_FILE,
+  BPE_VOCAB_FILE,
+  BPE_MERGES_FILE,
+  WORDPIECE_VOCAB_FILE,
+] as const;
+
+/** The text of a tokenizer directory's files, by file name (absent files left out). */
+export type TokenizerTexts = Partial<Record<(typeof TOKENIZER_FILES)[number], string>>;
+
+/** Where a file of the directory is, for error messages (the directory itself without a file name). */
+export type WhereIs = (file?: string) => string;
+
+function parseJsonObject(text: string, file: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new TokenizerFileError(`invalid JSON (${(e as Error).message})`, file);
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v))
+    throw new TokenizerFileError('expected a JSON object', file);
+  return v as Record<string, unknown>;
+}
+
+/** tokenizer_config.json with special_tokens_map.json's tokens where the config names none, checked. */
+export function tokenizerConfigFromTexts(texts: TokenizerTexts, where: WhereIs): TokenizerConfigJson {
+  const cfgPath = where(TOKENIZER_CONFIG_FILE);
+  const cfgText = texts[TOKENIZER_CONFIG_FILE];
+  const mapText = texts[SPECIAL_TOKENS_MAP_FILE];
+  const config: TokenizerConfigJson = cfgText === undefined ? {} : parseJsonObject(cfgText, cfgPath);
+  if (mapText !== undefined) {
+    const map = parseJsonObject(mapText, where(SPECIAL_TOKENS_MAP_FILE));
+    for (const [k, v] of Object.entries(map))
+      if (config[k] === undefined || config[k] === null) config[k] = v;
+  }
+  for (const key of [
+    'do_lower_case',
+    'add_prefix_space',
+    'trim_offsets',
+    'tokenize_chinese_chars',
+  ] as const) {
+    if (config[key] !== undefined && typeof config[key] !== 'boolean') {
+      throw new TokenizerFileError(`"${key}" must be a boolean`, cfgPath);
+    }
+  }
+  if (config.model_max_length !== undefined && typeof config.model_max_length !== 'number') {
+    throw new TokenizerFileError('"model_max_length" must be a number', cfgPath);
+  }
+  return config;
+}
+
+function roleNames(config: TokenizerConfigJson): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const role of SPECIAL_TOKEN_ROLES) {
+    const v = specialTokenContent(config[`${role}_token`]);
+    if (v !== undefined) out[role] = v;
+  }
+  return out;
+}
+
+/** The config's additional_special_tokens, as plain strings. */
+export function additionalSpecialTokens(config: TokenizerConfigJson): string[] {
+  return (config.additional_special_tokens ?? [])
+    .map(specialTokenContent)
+    .filter((t): t is string => t !== undefined);
+}
+
+/** The tokenizer.json object the files describe (built from the vocabulary files when there is none). */
+export function tokenizerJsonFromTexts(
+  texts: TokenizerTexts,
+  config: TokenizerConfigJson,
+  where: WhereIs,
+): TokenizerJson {
+  const tokText = texts[TOKENIZER_FILE];
+  if (tokText !== undefined) {
+    const json = parseJsonObject(tokText, where(TOKENIZER_FILE));
+    if (json['model'] === null || typeof json['model'] !== 'object') {
+      throw new TokenizerFileError('no "model" object', where(TOKENIZER_FILE));
+    }
+    return json as unknown as TokenizerJson;
+  }
+  const vocabJson = texts[BPE_VOCAB_FILE];
+  const merges = texts[BPE_MERGES_FILE];
+  if (vocabJson !== undefined && merges !== undefined) {
+    return byteLevelBpeTokenizerJson(
+      parseVocabJson(vocabJson, where(BPE_VOCAB_FILE)),
+      parseMergesTxt(merges, where(BPE_MERGES_FILE)),
+      {
+        addPrefixSpace: config.add_prefix_space ?? false,
+        trimOffsets: config.trim_offsets ?? true,
+        specialTokens: roleNames(config),
+        additionalSpecialTokens: additionalSpecialTokens(config),
+      },
+    );
+  }
+  const vocabTxt = texts[WORDPIECE_VOCAB_FILE];
+  if (vocabTxt !== undefined) {
+    // BERT has no bos/eos roles.
+    const names = Object.fromEntries(
+      Object.entries(roleNames(config)).filter(([role]) => role !== 'bos' && role !== 'eos'),
+    );
+    return wordPieceTokenizerJson(parseVocabTxt(vocabTxt, where(WORDPIECE_VOCAB_FILE)), {
+      lowercase: config.do_lower_case ?? true,
+      stripAccents: config.strip_accents ?? null,
+      handleChineseChars: config.tokenize_chinese_chars ?? true,
+      specialTokens: names,
+      additionalSpecialTokens: additionalSpecialTokens(config),
+    });
+  }
+  throw new TokenizerFileError(
+    `no tokenizer found: expected ${TOKENIZER_FILE}, ${BPE_VOCAB_FILE} + ${BPE_MERGES_FILE}, or ${WORDPIECE_VOCAB_FILE}`,
+    where(),
+  );
+}
