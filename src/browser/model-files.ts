@@ -10,10 +10,9 @@ import {
   type SafeTensor,
 } from '../io/safetensors-format.js';
 import {
-  TOKENIZER_FILES,
+  readTokenizerTexts,
   tokenizerConfigFromTexts,
   tokenizerJsonFromTexts,
-  type TokenizerTexts,
 } from '../io/tokenizer/from-texts.js';
 import { ADAPTER_CONFIG_NAME, ADAPTER_WEIGHTS_NAME, PET_LABELS_FILE } from '../pet/files.js';
 
@@ -35,9 +34,12 @@ export interface ModelFiles {
   readonly tokenizerConfig: unknown;
 }
 
+/** A file's URL in the directory at `baseUrl` (with or without a trailing slash). */
+const fileUrl = (baseUrl: string, name: string): string => `${baseUrl.replace(/\/$/, '')}/${name}`;
+
 /** Fetches a model directory's files from a base URL (e.g. where `models/plmkit-bert-mini` is served). */
 export async function fetchModelFiles(baseUrl: string, fetchFn: typeof fetch = fetch): Promise<ModelFiles> {
-  const url = (name: string) => `${baseUrl.replace(/\/$/, '')}/${name}`;
+  const url = (name: string) => fileUrl(baseUrl, name);
   const get = (name: string) => fetchOk(url(name), fetchFn);
   const bytes = async (r: Response) => new Uint8Array(await r.arrayBuffer());
   /** model.safetensors, else (on 404) the index and the shards it names. */
@@ -67,15 +69,13 @@ export async function fetchTokenizerFiles(
   baseUrl: string,
   fetchFn: typeof fetch = fetch,
 ): Promise<Pick<ModelFiles, 'tokenizer' | 'tokenizerConfig'>> {
-  const url = (name?: string) => (name === undefined ? baseUrl : `${baseUrl.replace(/\/$/, '')}/${name}`);
-  const texts: TokenizerTexts = {};
-  await Promise.all(
-    TOKENIZER_FILES.map(async (f) => {
-      const r = await fetchFn(url(f));
-      if (r.ok) texts[f] = await r.text();
-      else if (r.status !== 404) throw new Error(`${url(f)}: HTTP ${r.status}`);
-    }),
-  );
+  const url = (name?: string) => (name === undefined ? baseUrl : fileUrl(baseUrl, name));
+  const texts = await readTokenizerTexts(async (f) => {
+    const r = await fetchFn(url(f));
+    if (r.ok) return r.text();
+    if (r.status === 404) return undefined;
+    throw new Error(`${url(f)}: HTTP ${r.status}`);
+  });
   const tokenizerConfig = tokenizerConfigFromTexts(texts, url);
   return { tokenizer: tokenizerJsonFromTexts(texts, tokenizerConfig, url), tokenizerConfig };
 }
@@ -111,13 +111,12 @@ async function fetchOk(url: string, fetchFn: typeof fetch): Promise<Response> {
 
 /** Fetches a PET module directory's files from a base URL; plmkit_labels.json may be absent. */
 export async function fetchPetFiles(baseUrl: string, fetchFn: typeof fetch = fetch): Promise<PetModuleFiles> {
-  const base = baseUrl.replace(/\/$/, '');
   const [config, weights, labels] = await Promise.all([
-    fetchOk(`${base}/${ADAPTER_CONFIG_NAME}`, fetchFn).then((r) => r.json()),
-    fetchOk(`${base}/${ADAPTER_WEIGHTS_NAME}`, fetchFn).then(
+    fetchOk(fileUrl(baseUrl, ADAPTER_CONFIG_NAME), fetchFn).then((r) => r.json()),
+    fetchOk(fileUrl(baseUrl, ADAPTER_WEIGHTS_NAME), fetchFn).then(
       async (r) => new Uint8Array(await r.arrayBuffer()),
     ),
-    fetchFn(`${base}/${PET_LABELS_FILE}`).then(async (r) =>
+    fetchFn(fileUrl(baseUrl, PET_LABELS_FILE)).then(async (r) =>
       r.ok ? ((await r.json()) as { id2label?: Record<string, string> }).id2label : undefined,
     ),
   ]);

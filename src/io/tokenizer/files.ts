@@ -32,7 +32,7 @@ import {
   SPECIAL_TOKENS_MAP_FILE,
   TOKENIZER_CONFIG_FILE,
   TOKENIZER_FILE,
-  TOKENIZER_FILES,
+  readTokenizerTexts,
   WORDPIECE_VOCAB_FILE,
   tokenizerConfigFromTexts,
   tokenizerJsonFromTexts,
@@ -59,15 +59,9 @@ async function readOptional(path: string): Promise<string | undefined> {
   }
 }
 
-/** The text of the tokenizer files a directory holds. */
-async function readTexts(dir: string): Promise<TokenizerTexts> {
-  const texts: TokenizerTexts = {};
-  for (const f of TOKENIZER_FILES) {
-    const t = await readOptional(join(dir, f));
-    if (t !== undefined) texts[f] = t;
-  }
-  return texts;
-}
+/** The text of the tokenizer files a directory holds (see readTokenizerTexts). */
+const readTexts = (dir: string): Promise<TokenizerTexts> =>
+  readTokenizerTexts((f) => readOptional(join(dir, f)));
 
 const whereIn =
   (dir: string): WhereIs =>

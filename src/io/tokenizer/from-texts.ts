@@ -24,18 +24,41 @@ export const WORDPIECE_VOCAB_FILE = 'vocab.txt';
 export const BPE_VOCAB_FILE = 'vocab.json';
 export const BPE_MERGES_FILE = 'merges.txt';
 
-/** The files a tokenizer may be read from, in the order they are looked for. */
-export const TOKENIZER_FILES = [
-  TOKENIZER_FILE,
-  TOKENIZER_CONFIG_FILE,
-  SPECIAL_TOKENS_MAP_FILE,
-  BPE_VOCAB_FILE,
-  BPE_MERGES_FILE,
-  WORDPIECE_VOCAB_FILE,
-] as const;
+/** The files a tokenizer may be read from. */
+export type TokenizerFile =
+  | typeof TOKENIZER_FILE
+  | typeof TOKENIZER_CONFIG_FILE
+  | typeof SPECIAL_TOKENS_MAP_FILE
+  | typeof BPE_VOCAB_FILE
+  | typeof BPE_MERGES_FILE
+  | typeof WORDPIECE_VOCAB_FILE;
 
 /** The text of a tokenizer directory's files, by file name (absent files left out). */
-export type TokenizerTexts = Partial<Record<(typeof TOKENIZER_FILES)[number], string>>;
+export type TokenizerTexts = Partial<Record<TokenizerFile, string>>;
+
+/**
+ * The texts a tokenizer needs, read with `read` (undefined for an absent file): the configs and
+ * tokenizer.json, and the vocabulary files only where there is no tokenizer.json.
+ */
+export async function readTokenizerTexts(
+  read: (file: TokenizerFile) => Promise<string | undefined>,
+): Promise<TokenizerTexts> {
+  const texts: TokenizerTexts = {};
+  const take = async (files: readonly TokenizerFile[]) => {
+    const got = await Promise.all(files.map(read));
+    files.forEach((f, i) => {
+      if (got[i] !== undefined) texts[f] = got[i];
+    });
+  };
+  await take([TOKENIZER_FILE, TOKENIZER_CONFIG_FILE, SPECIAL_TOKENS_MAP_FILE]);
+  if (texts[TOKENIZER_FILE] === undefined) await take([BPE_VOCAB_FILE, BPE_MERGES_FILE]);
+  if (
+    texts[TOKENIZER_FILE] === undefined &&
+    (texts[BPE_VOCAB_FILE] === undefined || texts[BPE_MERGES_FILE] === undefined)
+  )
+    await take([WORDPIECE_VOCAB_FILE]);
+  return texts;
+}
 
 /** Where a file of the directory is, for error messages (the directory itself without a file name). */
 export type WhereIs = (file?: string) => string;
