@@ -2,10 +2,13 @@
 // arm's lr chosen by mean dev accuracy, and the gain of the pretrained arm at the chosen lrs.
 //   node scripts/sst2-lr-sweep-summary.mjs ARM:SEED:LR:DIR ...
 // ARM:*:*:recorded takes all of that arm's cells from the results file already there (an arm not rerun).
+// EPOCHS (default 2) names the budget; another budget has its own results files (sst2-lr-sweep-epN).
 import fs from 'node:fs';
 import process from 'node:process';
 
-const resultsFile = 'results/finetune/sst2-lr-sweep.json';
+const epochs = Number(process.env.EPOCHS ?? 2);
+const base = `results/finetune/sst2-lr-sweep${epochs === 2 ? '' : `-ep${epochs}`}`;
+const resultsFile = `${base}.json`;
 const recorded = fs.existsSync(resultsFile) ? JSON.parse(fs.readFileSync(resultsFile, 'utf8')).cells : [];
 const readJson = (file) => JSON.parse(fs.readFileSync(file, 'utf8'));
 const cells = process.argv.slice(2).flatMap((spec) => {
@@ -61,8 +64,7 @@ const chosen = Object.fromEntries(
   ]),
 );
 const out = {
-  protocol:
-    "sst2, 2 epochs, batch 32, max length 64, AdamW with 10% warmup and linear decay; each arm's lr chosen by mean dev accuracy over seeds; test never used for choosing",
+  protocol: `sst2, ${epochs} epochs, batch 32, max length 64, AdamW with 10% warmup and linear decay; each arm's lr chosen by mean dev accuracy over seeds; test never used for choosing`,
   cells,
   rows,
   chosen: { scratch: chosen.scratch.lr, pretrained: chosen.pretrained.lr },
@@ -81,7 +83,7 @@ const f = (s) => `${s.mean.toFixed(2)} ± ${s.std.toFixed(2)}`;
 const name = (arm) => (arm === 'scratch' ? 'random initialisation' : 'models/plmkit-bert-mini');
 const seedList = [...new Set(cells.map((c) => c.seed))];
 const md = [
-  `sst2 accuracy (%), mean ± std over seeds ${seedList.join(', ')}; 2 epochs, batch 32, max length 64 (\`bash scripts/sst2-lr-sweep.sh\`). Each arm's lr is chosen by mean dev accuracy (marked *); test is never used for choosing.`,
+  `sst2 accuracy (%), mean ± std over seeds ${seedList.join(', ')}; ${epochs} epochs, batch 32, max length 64 (\`${epochs === 2 ? '' : `EPOCHS=${epochs} `}bash scripts/sst2-lr-sweep.sh\`). Each arm's lr is chosen by mean dev accuracy (marked *); test is never used for choosing.`,
   '',
   `| initialisation | lr | dev, seeds ${seedList.join(' / ')} | dev | test |`,
   '| --- | --- | --- | ---: | ---: |',
@@ -92,5 +94,5 @@ const md = [
   '',
   `Gain of the pretrained model at each arm's chosen lr: ${out.gain.dev.toFixed(2)} points of dev accuracy, ${out.gain.test.toFixed(2)} of test accuracy.`,
 ].join('\n');
-write('results/finetune/sst2-lr-sweep.md', `${md}\n`);
+write(`${base}.md`, `${md}\n`);
 process.stdout.write(`${md}\n`);

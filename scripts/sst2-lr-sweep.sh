@@ -11,6 +11,8 @@
 # results/finetune/sst2-lr-sweep.json, whatever LRS and SEEDS say (the random arm depends only on the config
 # and tokenizer, so a new bundled model needs only ARMS=pretrained). Cells of the pretrained arm record the
 # bundled weights' SHA-256.
+# EPOCHS (default 2) sets the budget of both arms; another budget keeps its runs (runs/...-epN) and results
+# (results/finetune/sst2-lr-sweep-epN.json and .md) apart from the 2-epoch ones.
 #   LRS="5e-5 1e-4 2e-4 4e-4" SEEDS="42 43 44" bash scripts/sst2-lr-sweep.sh
 # Writes results/finetune/sst2-lr-sweep.json and .md.
 set -euo pipefail
@@ -18,10 +20,12 @@ cd "$(dirname "$0")/.."
 LRS=${LRS:-5e-5 1e-4 2e-4 4e-4}
 SEEDS=${SEEDS:-42 43 44}
 ARMS=${ARMS:-scratch pretrained}
+EPOCHS=${EPOCHS:-2}
 dir() { # arm seed lr
   local d="runs/sst2-$1"
   [[ $2 == 42 ]] || d+="-seed$2"
   [[ $3 == 1e-4 ]] || d+="-lr$3"
+  [[ $EPOCHS == 2 ]] || d+="-ep$EPOCHS"
   echo "$d"
 }
 finished() { node -e 'process.exit(require(process.argv[1]).completed ? 0 : 1)' "$PWD/$1/metrics.json" 2>/dev/null; }
@@ -35,7 +39,7 @@ for lr in $LRS; do
       if ! finished "$out"; then
         flag=""
         [[ $arm == scratch ]] && flag=--from-scratch
-        node bin/plmkit.js finetune --model models/plmkit-bert-mini $flag --data sst2 --out "$out" --epochs 2 \
+        node bin/plmkit.js finetune --model models/plmkit-bert-mini $flag --data sst2 --out "$out" --epochs "$EPOCHS" \
           --batch-size 32 --lr "$lr" --max-length 64 --seed "$seed"
       fi
       # Test accuracy of the kept checkpoint, once.
@@ -49,4 +53,4 @@ done
 for arm in scratch pretrained; do
   [[ " $ARMS " == *" $arm "* ]] || cells+=("$arm:*:*:recorded")
 done
-node scripts/sst2-lr-sweep-summary.mjs "${cells[@]}"
+EPOCHS=$EPOCHS node scripts/sst2-lr-sweep-summary.mjs "${cells[@]}"
