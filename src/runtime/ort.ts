@@ -71,6 +71,48 @@ export interface SessionOptions {
   readonly threads?: number;
   /** Which ONNX Runtime runs the graph (default: PLMKIT_ENGINE, else "node"). */
   readonly engine?: Engine;
+  /**
+   * ONNX Runtime execution providers in order of preference (default: PLMKIT_EXECUTION_PROVIDERS, a
+   * comma-separated list, else the engine's CPU one). ONNX Runtime runs what a provider cannot on the CPU.
+   */
+  readonly executionProviders?: readonly string[];
+}
+
+// What each engine's build can be asked for; onnxruntime-node lists its own (cuda and tensorrt need
+// libraries that its install step downloads only when asked, see executionProviders()).
+const WEB_PROVIDERS = ['wasm', 'cpu', 'webgpu', 'webnn'];
+
+/** The execution providers a session asks for, checked against what the engine knows. */
+function executionProviders(engine: Engine, m: OrtModule, opts: SessionOptions): string[] | undefined {
+  const asked =
+    opts.executionProviders ??
+    env('PLMKIT_EXECUTION_PROVIDERS')
+      ?.split(',')
+      .map((p) => p.trim())
+      .filter((p) => p !== '');
+  if (!asked || asked.length === 0) return undefined;
+  const listed = (m as { listSupportedBackends?: () => { name: string }[] }).listSupportedBackends;
+  const known = engine === 'node' && listed ? listed().map((b) => b.name) : WEB_PROVIDERS;
+  const unknown = asked.filter((p) => !known.includes(p));
+  if (unknown.length > 0)
+    throw new Error(
+      `PLMKIT_EXECUTION_PROVIDERS: unknown execution provider ${unknown.map((p) => `"${p}"`).join(', ')} for onnxruntime-${engine}; it knows ${known.join(', ')}`,
+    );
+  return [...asked];
+}
+
+/** A session start that failed on a chosen provider, said with what that provider needs. */
+function providerError(providers: readonly string[], e: unknown): Error {
+  const needs: Record<string, string> = {
+    cuda: 'CUDA 12 and cuDNN 9, and onnxruntime-node\'s CUDA libraries, which `npm ci` skips here (.npmrc): ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node downloads them from outside the npm registry',
+    tensorrt: 'TensorRT and onnxruntime-node\'s CUDA libraries (see cuda)',
+    webgpu: 'a WebGPU adapter (in Node on Linux, a Vulkan driver: a GPU\'s, or Mesa\'s lavapipe on the CPU)',
+  };
+  const hints = providers.filter((p) => needs[p]).map((p) => `${p} needs ${needs[p]}`);
+  return new Error(
+    `ONNX Runtime could not start a session on execution providers ${providers.join(', ')}: ${(e as Error).message.trim()}${hints.length > 0 ? `\n${hints.join('\n')}` : ''}`,
+    { cause: e },
+  );
 }
 
 export class OrtSession {
@@ -90,19 +132,25 @@ export class OrtSession {
   static async create(model: Uint8Array, opts: SessionOptions = {}): Promise<OrtSession> {
     const engine = engineOf(opts);
     const m = await ortModule(engine);
-    if (engine === 'web')
-      return new OrtSession(
-        await m.InferenceSession.create(model, { graphOptimizationLevel: 'all' }),
-        m,
-        false,
-      );
+    const providers = executionProviders(engine, m, opts);
+    const create = async (options: ort.InferenceSession.SessionOptions) => {
+      try {
+        return await m.InferenceSession.create(model, {
+          ...options,
+          ...(providers ? { executionProviders: providers } : {}),
+        });
+      } catch (e) {
+        throw providers ? providerError(providers, e) : e;
+      }
+    };
+    if (engine === 'web') return new OrtSession(await create({ graphOptimizationLevel: 'all' }), m, false);
     // ONNX Runtime's own default thread count ran a 1024^3 matmul at 103 GFLOP/s on a 2-core machine,
     // against 183 GFLOP/s with the core count set explicitly.
     const { availableParallelism } = await import('node:os');
     // PLMKIT_PROFILE=DIR writes ONNX Runtime's per-node timings (Chrome trace JSON) into DIR when the
     // session is released; `plmkit bench profile` sums them by op.
     const profileDir = env('PLMKIT_PROFILE');
-    const session = await m.InferenceSession.create(model, {
+    const session = await create({
       ...(profileDir
         ? { enableProfiling: true, profileFilePrefix: (await import('node:path')).join(profileDir, 'ort') }
         : {}),

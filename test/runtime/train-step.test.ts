@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { crossEntropy, gelu, input, linear, mean, mul, sub, sum, tanh } from '../../src/graph/index.js';
+import { crossEntropy, input, linear, mean, mul, sub, sum, tanh } from '../../src/graph/index.js';
 import { ModelBuilder } from '../../src/nn/builder.js';
-import { attentionBias, encoder } from '../../src/nn/encoder.js';
-import { dense, embedding } from '../../src/nn/layers.js';
-import { sliceAxis, squeeze } from '../../src/graph/index.js';
+import { dense } from '../../src/nn/layers.js';
 import { Rng } from '../../src/runtime/random.js';
 import { NonFiniteLossError, TrainStep, type StepResult } from '../../src/runtime/train-step.js';
+import { trainEncoder } from '../helpers/toy-encoder.js';
 import { FeedError } from '../../src/runtime/compiled.js';
 import { f32, i64 } from '../helpers/host.js';
 
@@ -52,64 +51,19 @@ test('an MLP fits a toy task to near-zero loss, and the same seed gives bitwise 
   assert.notDeepEqual(c, a);
 });
 
-/** Task: the label of a sequence is its first token's parity, but read through attention from [CLS]. */
-async function trainEncoder(seed: number, steps: number): Promise<number[]> {
-  const cfg = {
-    hiddenSize: 32,
-    numLayers: 2,
-    numHeads: 4,
-    intermediateSize: 64,
-    hiddenDropout: 0.1,
-    attentionDropout: 0.1,
-    layerNormEps: 1e-12,
-    initStd: 0.1,
-  };
-  const b = new ModelBuilder({ training: true, dropoutSeed: seed });
-  const ids = input(b.graph, 'ids', 'int64', ['batch', 'seq']);
-  const maskIn = input(b.graph, 'mask', 'int64', ['batch', 'seq']);
-  const labels = input(b.graph, 'labels', 'int64', ['batch']);
-  const x = embedding(b, 'emb', ids, 16, cfg.hiddenSize, { kind: 'normal', std: 0.5 });
-  const states = encoder(b, 'enc', x, attentionBias(maskIn), cfg);
-  const cls = squeeze(sliceAxis(states[2]!, 1, 0, 1), [1]);
-  const logits = dense(b, 'head', gelu(cls), cfg.hiddenSize, 2, { kind: 'normal', std: 0.1 });
-  const loss = crossEntropy(logits, labels);
-  const step = await TrainStep.create({
-    graph: b.graph,
-    loss,
-    trainable: [...b.params.values()].map((p) => p.tensor),
-    batch: [ids, maskIn, labels],
-    optimizer: { kind: 'adamw', weightDecay: 0.01 },
-    clipNorm: 1,
-  });
-  const state = step.initState(b.initialValues(seed));
-  const rng = new Rng(seed + 100);
-  const B = 32;
-  const S = 6;
-  const idv: number[] = [];
-  const mv: number[] = [];
-  const lv: number[] = [];
-  for (let i = 0; i < B; i++) {
-    const len = 3 + rng.int(S - 2);
-    const key = 2 + rng.int(14);
-    for (let j = 0; j < S; j++) {
-      // [CLS]=1, then the key token at a random position; padding (id 0) beyond len is masked out.
-      idv.push(j === 0 ? 1 : j < len ? (j === 1 ? key : 2 + rng.int(14)) : 0);
-      mv.push(j < len ? 1 : 0);
-    }
-    lv.push(key % 2);
-  }
-  const losses: number[] = [];
-  const batch = { ids: i64([B, S], idv), mask: i64([B, S], mv), labels: i64([B], lv) };
-  for (let i = 0; i < steps; i++) losses.push((await step.run(state, batch, 3e-3)).loss);
-  await step.release();
-  return losses;
-}
+// On GPU providers the embedding gradient's scatter-add sums rows in no fixed order, so runs agree only
+// to rounding (test/runtime/execution-providers.test.ts checks that, and the first steps against the CPU).
+const onGpu = /webgpu|cuda|tensorrt/.test(process.env['PLMKIT_EXECUTION_PROVIDERS'] ?? '');
 
-test('a 2-layer transformer encoder fits a toy task, reproducibly', async () => {
-  const a = await trainEncoder(1, 300);
-  assert.ok(a[a.length - 1]! < 0.05, `final loss ${a[a.length - 1]}`);
-  assert.deepEqual(await trainEncoder(1, 300), a);
-});
+test(
+  'a 2-layer transformer encoder fits a toy task, reproducibly',
+  { skip: onGpu && 'not bitwise on GPU providers' },
+  async () => {
+    const a = await trainEncoder(1, 300);
+    assert.ok(a[a.length - 1]! < 0.05, `final loss ${a[a.length - 1]}`);
+    assert.deepEqual(await trainEncoder(1, 300), a);
+  },
+);
 
 test('a non-finite loss stops training, names the step and terms, and keeps the last good parameters', async () => {
   const b = new ModelBuilder({ training: false });
