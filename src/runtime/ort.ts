@@ -104,9 +104,9 @@ function executionProviders(engine: Engine, m: OrtModule, opts: SessionOptions):
 /** A session start that failed on a chosen provider, said with what that provider needs. */
 function providerError(providers: readonly string[], e: unknown): Error {
   const needs: Record<string, string> = {
-    cuda: 'CUDA 12 and cuDNN 9, and onnxruntime-node\'s CUDA libraries, which `npm ci` skips here (.npmrc): ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node downloads them from outside the npm registry',
-    tensorrt: 'TensorRT and onnxruntime-node\'s CUDA libraries (see cuda)',
-    webgpu: 'a WebGPU adapter (in Node on Linux, a Vulkan driver: a GPU\'s, or Mesa\'s lavapipe on the CPU)',
+    cuda: "CUDA 12 and cuDNN 9, and onnxruntime-node's CUDA libraries, which `npm ci` skips here (.npmrc): ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node downloads them from outside the npm registry",
+    tensorrt: "TensorRT and onnxruntime-node's CUDA libraries (see cuda)",
+    webgpu: "a WebGPU adapter (in Node on Linux, a Vulkan driver: a GPU's, or Mesa's lavapipe on the CPU)",
   };
   const hints = providers.filter((p) => needs[p]).map((p) => `${p} needs ${needs[p]}`);
   return new Error(
