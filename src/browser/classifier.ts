@@ -10,6 +10,7 @@ import { sequenceClassifier, textInputs } from '../nn/bert.js';
 import { ModelBuilder } from '../nn/builder.js';
 import type { ModelConfig } from '../nn/config.js';
 import { compile, type CompiledFunction } from '../runtime/compiled.js';
+import { webSession } from '../runtime/ort.js';
 import { encodeInput, truncationSide, type BrowserInput } from './encode.js';
 import { modelTensors, type ModelFiles, type PetModuleFiles } from './model-files.js';
 import { parsePet } from '../pet/files.js';
@@ -35,11 +36,15 @@ export class BrowserClassifier {
   /**
    * A classifier directory's files (config.json with its labels, weights including the head); or, with
    * `adapter`, a base model's files and a PET module's (its head and labels; the base's head is dropped),
-   * as `plmkit predict --adapter` loads them.
+   * as `plmkit predict --adapter` loads them. `executionProviders` are onnxruntime-web's, in order of
+   * preference (default: WebAssembly; `['webgpu']` needs a bundle of onnxruntime-web with WebGPU).
    */
   static async load(
     files: ModelFiles,
-    opts: { readonly adapter?: PetModuleFiles } = {},
+    opts: {
+      readonly adapter?: PetModuleFiles;
+      readonly executionProviders?: readonly string[] | undefined;
+    } = {},
   ): Promise<BrowserClassifier> {
     const hf = parseHfConfig(files.config, 'config.json');
     const base = modelConfigFromHf(hf);
@@ -74,7 +79,7 @@ export class BrowserClassifier {
       inputs,
       outputs: { logits, probs: softmax(logits, -1) },
       frozen: values,
-      session: { engine: 'web' },
+      session: webSession(opts.executionProviders),
     });
     const labels = Array.from({ length: config.numLabels }, (_, i) => id2label[String(i)] ?? `LABEL_${i}`);
     return new BrowserClassifier(

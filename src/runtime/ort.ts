@@ -78,6 +78,11 @@ export interface SessionOptions {
   readonly executionProviders?: readonly string[];
 }
 
+/** onnxruntime-web, on the given execution providers (its default, WebAssembly, where none are given). */
+export function webSession(executionProviders?: readonly string[] | undefined): SessionOptions {
+  return { engine: 'web', ...(executionProviders ? { executionProviders } : {}) };
+}
+
 // What each engine's build can be asked for; onnxruntime-node lists its own (cuda and tensorrt need
 // libraries that its install step downloads only when asked, see executionProviders()).
 const WEB_PROVIDERS = ['wasm', 'cpu', 'webgpu', 'webnn'];
