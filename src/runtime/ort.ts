@@ -101,7 +101,7 @@ function executionProviders(engine: Engine, m: OrtModule, opts: SessionOptions):
   const unknown = asked.filter((p) => !known.includes(p));
   if (unknown.length > 0)
     throw new Error(
-      `PLMKIT_EXECUTION_PROVIDERS: unknown execution provider ${unknown.map((p) => `"${p}"`).join(', ')} for onnxruntime-${engine}; it knows ${known.join(', ')}`,
+      `${opts.executionProviders ? 'executionProviders' : 'PLMKIT_EXECUTION_PROVIDERS'}: unknown execution provider ${unknown.map((p) => `"${p}"`).join(', ')} for onnxruntime-${engine}; it knows ${known.join(', ')}`,
     );
   return [...asked];
 }
