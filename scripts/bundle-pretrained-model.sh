@@ -80,6 +80,11 @@ if test -f results/finetune/sst2-lr-sweep.md; then
   printf '\nOver several seeds and learning rates (the runs above are seed 42 at lr 1e-4):\n\n' >> "$extra"
   cat results/finetune/sst2-lr-sweep.md >> "$extra"
 fi
+# The same with a 4-epoch budget (EPOCHS=4 scripts/sst2-lr-sweep.sh; plan in results/finetune), when run.
+if test -f results/finetune/sst2-lr-sweep-ep4.md; then
+  printf '\nWith a 4-epoch budget (the length Turc et al. fine-tuned BERT-Mini for; cells fixed before running in results/finetune/sst2-lr-sweep-ep4.plan.md):\n\n' >> "$extra"
+  cat results/finetune/sst2-lr-sweep-ep4.md >> "$extra"
+fi
 if test -f results/pretrain/card-notes.md; then cat results/pretrain/card-notes.md >> "$extra"; fi
 node bin/plmkit.js pretrain-card --run "${runs[@]}" --corpus "$corpus" --model "$model" --extra "$extra" \
   --command "$corpus_command" "${stage_commands[@]:0:${#runs[@]}}" "$ft"

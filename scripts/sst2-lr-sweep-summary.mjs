@@ -28,6 +28,8 @@ const cells = process.argv.slice(2).flatMap((spec) => {
     lr,
     dir,
     dev: metrics.best.accuracy * 100,
+    // Dev accuracy after each epoch: the kept checkpoint is the best of these.
+    devByEpoch: metrics.history.map((e) => e.accuracy * 100),
     test: test.accuracy * 100,
     ...(modelSha256 ? { modelSha256 } : {}),
   };
