@@ -17,13 +17,18 @@ registerPretrain(program);
 registerAttack(program);
 
 const bench = program.command('bench').description('benchmarks that print one JSON object from one process');
+/** A benchmark's figures, with the machine and settings they came from. */
+async function printBench(figures: Record<string, unknown>): Promise<void> {
+  const { machine } = await import('../../bench/machine.js');
+  process.stdout.write(`${JSON.stringify({ ...figures, machine: machine() }, null, 2)}\n`);
+}
 bench
   .command('engine')
   .description('matmul GFLOP/s (engine vs TensorFlow.js) and a BERT-mini training step')
   .option('--json', 'print JSON (the only format so far)', true)
   .action(async () => {
     const { benchEngine } = await import('../../bench/engine.js');
-    process.stdout.write(`${JSON.stringify(await benchEngine(), null, 2)}\n`);
+    await printBench(await benchEngine());
   });
 
 bench
@@ -37,8 +42,7 @@ bench
     if (o.engine !== 'node' && o.engine !== 'web')
       throw new Error(`--engine must be "node" or "web", got "${o.engine}"`);
     const { benchFinetune } = await import('../../bench/finetune.js');
-    const r = await benchFinetune(o.data, 40, o.stepsPerCall, o.engine);
-    process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+    await printBench(await benchFinetune(o.data, 40, o.stepsPerCall, o.engine));
   });
 
 bench
@@ -49,7 +53,7 @@ bench
   .option('--json', 'print JSON (the only format so far)', true)
   .action(async () => {
     const { benchPet } = await import('../../bench/pet.js');
-    process.stdout.write(`${JSON.stringify(await benchPet(), null, 2)}\n`);
+    await printBench(await benchPet());
   });
 
 bench
@@ -58,7 +62,7 @@ bench
   .option('--json', 'print JSON (the only format so far)', true)
   .action(async () => {
     const { benchAttack } = await import('../../bench/attack.js');
-    process.stdout.write(`${JSON.stringify(await benchAttack(), null, 2)}\n`);
+    await printBench(await benchAttack());
   });
 
 bench
