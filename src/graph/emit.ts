@@ -26,6 +26,12 @@ export interface EmitSpec {
    * also moved to fresh, salted seeds at that point (see TrainStep.reseed).
    */
   readonly seedSalt?: number;
+  /**
+   * Writes Dropout as a RandomUniformLike mask and products instead of ONNX's Dropout op, for builds of
+   * ONNX Runtime with no training-mode Dropout kernel (onnxruntime-web's WebGPU build). Same seeds, other
+   * masks: the two generators differ.
+   */
+  readonly dropoutFromUniform?: boolean;
 }
 
 export function leafName(t: Tensor): string | undefined {
@@ -178,6 +184,7 @@ function emitGraph(spec: EmitSpec, opts: GraphOptions = {}): OnnxTypes.IGraphPro
     constVector: (values, dtype) => constant(dtype, [values.length], values),
     constBool: (value) => constant('bool', [], [value ? 1 : 0]),
     seed: (base) => (spec.seedSalt ? deriveSeed(base, `salt${spec.seedSalt}`) & 0x7fffffff : base),
+    dropoutFromUniform: spec.dropoutFromUniform ?? false,
   };
   function constant(dtype: DType, dims: number[], values: readonly number[]): string {
     const key = `${dtype}|${dims.join(',')}|${values.join(',')}`;
@@ -257,6 +264,7 @@ export interface LoopSpec {
   readonly frozen?: ReadonlyMap<string, TypedArray>;
   readonly name?: string;
   readonly seedSalt?: number;
+  readonly dropoutFromUniform?: boolean;
 }
 
 /** Name of the stacked input for a per-step leaf, and of a carried leaf's initial and final values. */
@@ -294,6 +302,7 @@ export function emitLoopModel(spec: LoopSpec): OnnxTypes.ModelProto {
       outputs: bodyOutputs,
       name: 'step',
       ...(spec.seedSalt ? { seedSalt: spec.seedSalt } : {}),
+      ...(spec.dropoutFromUniform ? { dropoutFromUniform: true } : {}),
     },
     {
       leadingInputs: [scalar('iteration', 'int64'), scalar('cond_in', 'bool')],

@@ -30,6 +30,8 @@ export interface LowerContext {
   constBool(value: boolean): string;
   /** A random op's seed attribute: `base` mixed with the emission's seed salt (unchanged without one). */
   seed(base: number): number;
+  /** Whether Dropout is written with its mask drawn by RandomUniformLike (EmitSpec.dropoutFromUniform). */
+  readonly dropoutFromUniform: boolean;
 }
 
 export type OnnxAttr =

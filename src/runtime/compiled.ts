@@ -3,7 +3,7 @@
 
 import { emitModel, encodeModel, leafName, type EmitSpec } from '../graph/emit.js';
 import { formatShape, type Dim } from '../graph/shape.js';
-import { OrtSession, type HostTensor, type SessionOptions } from './ort.js';
+import { needsDropoutFromUniform, OrtSession, type HostTensor, type SessionOptions } from './ort.js';
 
 export class FeedError extends Error {
   override name = 'FeedError';
@@ -30,7 +30,7 @@ export class CompiledFunction {
   static async create(spec: CompileSpec): Promise<CompiledFunction> {
     const inputs = spec.inputs.map((t) => ({ name: leafName(t)!, dtype: t.dtype, shape: t.shape }));
     return CompiledFunction.fromModel(
-      encodeModel(emitModel(spec)),
+      encodeModel(emitModel({ dropoutFromUniform: needsDropoutFromUniform(spec.session), ...spec })),
       inputs,
       Object.keys(spec.outputs),
       spec.session,

@@ -83,6 +83,14 @@ export function webSession(executionProviders?: readonly string[] | undefined): 
   return { engine: 'web', ...(executionProviders ? { executionProviders } : {}) };
 }
 
+/**
+ * Whether graphs for these sessions must write Dropout without ONNX's Dropout op (EmitSpec.dropoutFromUniform):
+ * onnxruntime-web 1.30's WebGPU build has no provider that takes a training-mode Dropout node.
+ */
+export function needsDropoutFromUniform(opts: SessionOptions = {}): boolean {
+  return engineOf(opts) === 'web' && (opts.executionProviders ?? []).includes('webgpu');
+}
+
 // What each engine's build can be asked for; onnxruntime-node lists its own (cuda and tensorrt need
 // libraries that its install step downloads only when asked, see executionProviders()).
 const WEB_PROVIDERS = ['wasm', 'cpu', 'webgpu', 'webnn'];

@@ -16,7 +16,7 @@ import { emitLoopModel, encodeModel, loopNames, neededNodes } from '../graph/emi
 import { DropoutOp } from '../graph/ops/nn-ops.js';
 import { rowGradient } from './row-gradient.js';
 import { learningRate, type ScheduleConfig } from './schedule.js';
-import type { HostTensor, SessionOptions } from './ort.js';
+import { needsDropoutFromUniform, type HostTensor, type SessionOptions } from './ort.js';
 import {
   applyUpdate,
   slotNames,
@@ -246,6 +246,7 @@ export class TrainStep {
           ...(this.spec.frozen ? { frozen: this.spec.frozen } : {}),
           name: 'train_steps',
           seedSalt: this.seedSalt,
+          dropoutFromUniform: needsDropoutFromUniform(this.spec.session),
         }),
       );
       const inputs = [

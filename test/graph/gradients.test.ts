@@ -686,47 +686,80 @@ describe('gradients: second order against central differences of the gradient', 
 });
 
 describe('gradients: ops that differences cannot check', () => {
-  it('Dropout: the gradient is R · mask / (1 - ratio), with the mask read from y != 0', async () => {
-    const ratio = 0.25;
-    const seed = seedFor(BASE_SEED, 'Dropout');
-    const rng = mulberry32(seed);
-    const g = new G.Graph();
-    const x = G.input(g, 'x', 'float64', [6, 8]);
-    const r = G.input(g, 'r', 'float64', [6, 8]);
-    const y = G.dropout(x, ratio, 17);
-    const [gx] = G.grad(G.sum(G.mul(y, r)), [x]);
-    const fn = await compile({ inputs: [x, r], outputs: { y, gx: gx! }, session: SESSION });
-    try {
-      // Inputs away from zero, so y == 0 exactly where the mask dropped.
-      const xs = randomFeed('float64', [6, 8], avoiding([0], 0.1), rng);
-      const rs = randomFeed('float64', [6, 8], uniform(-1, 1), rng);
-      const out = await fn.run({ x: xs, r: rs });
-      const yv = out.y!.data as Float64Array;
-      const gv = out.gx!.data as Float64Array;
-      const kept = Array.from(yv, (v) => v !== 0);
-      const nKept = kept.filter(Boolean).length;
-      assert.ok(
-        nKept > 0 && nKept < kept.length,
-        `Dropout kept ${nKept} of ${kept.length}: no mask to check`,
-      );
-      const scale = 1 / (1 - ratio);
-      const at = `(case seed ${seed}, GRADCHECK_SEED=${BASE_SEED})`;
-      kept.forEach((k, i) => {
-        const xi = xs.data[i] as number;
-        const ri = rs.data[i] as number;
-        assert.ok(
-          !k || Math.abs(yv[i]! - xi * scale) <= 1e-12,
-          `y[${i}] = ${yv[i]} but x·scale = ${xi * scale} ${at}`,
-        );
-        const want = k ? ri * scale : 0;
-        assert.ok(
-          Math.abs(gv[i]! - want) <= 1e-12,
-          `grad[${i}] = ${gv[i]} but mask·R/(1-ratio) = ${want} ${at}`,
-        );
+  // Both ways of writing Dropout: ONNX's op, and the RandomUniformLike mask that builds without a
+  // training-mode Dropout kernel need (EmitSpec.dropoutFromUniform).
+  for (const dropoutFromUniform of [false, true])
+    it(`Dropout${dropoutFromUniform ? ' from a uniform mask' : ''}: the gradient is R · mask / (1 - ratio), with the mask read from y != 0`, async () => {
+      const ratio = 0.25;
+      const seed = seedFor(BASE_SEED, 'Dropout');
+      const rng = mulberry32(seed);
+      const g = new G.Graph();
+      const x = G.input(g, 'x', 'float64', [6, 8]);
+      const r = G.input(g, 'r', 'float64', [6, 8]);
+      const y = G.dropout(x, ratio, 17);
+      const [gx] = G.grad(G.sum(G.mul(y, r)), [x]);
+      const fn = await compile({
+        inputs: [x, r],
+        outputs: { y, gx: gx! },
+        session: SESSION,
+        dropoutFromUniform,
       });
-    } finally {
-      await fn.release();
+      try {
+        // Inputs away from zero, so y == 0 exactly where the mask dropped.
+        const xs = randomFeed('float64', [6, 8], avoiding([0], 0.1), rng);
+        const rs = randomFeed('float64', [6, 8], uniform(-1, 1), rng);
+        const out = await fn.run({ x: xs, r: rs });
+        const yv = out.y!.data as Float64Array;
+        const gv = out.gx!.data as Float64Array;
+        const kept = Array.from(yv, (v) => v !== 0);
+        const nKept = kept.filter(Boolean).length;
+        assert.ok(
+          nKept > 0 && nKept < kept.length,
+          `Dropout kept ${nKept} of ${kept.length}: no mask to check`,
+        );
+        const scale = 1 / (1 - ratio);
+        const at = `(case seed ${seed}, GRADCHECK_SEED=${BASE_SEED})`;
+        kept.forEach((k, i) => {
+          const xi = xs.data[i] as number;
+          const ri = rs.data[i] as number;
+          assert.ok(
+            !k || Math.abs(yv[i]! - xi * scale) <= 1e-12,
+            `y[${i}] = ${yv[i]} but x·scale = ${xi * scale} ${at}`,
+          );
+          const want = k ? ri * scale : 0;
+          assert.ok(
+            Math.abs(gv[i]! - want) <= 1e-12,
+            `grad[${i}] = ${gv[i]} but mask·R/(1-ratio) = ${want} ${at}`,
+          );
+        });
+      } finally {
+        await fn.release();
+      }
+    });
+
+  it('Dropout from a uniform mask drops its ratio of elements, and the same seed gives the same mask', async () => {
+    const g = new G.Graph();
+    const x = G.input(g, 'x', 'float32', [100, 100]);
+    const y = G.dropout(x, 0.3, 5);
+    const masks: Uint8Array[] = [];
+    for (let i = 0; i < 2; i++) {
+      const fn = await compile({ inputs: [x], outputs: { y }, session: SESSION, dropoutFromUniform: true });
+      try {
+        const out = await fn.run({
+          x: { dtype: 'float32', dims: [100, 100], data: new Float32Array(10000).fill(1) },
+        });
+        masks.push(Uint8Array.from(out.y!.data as Float32Array, (v) => (v === 0 ? 0 : 1)));
+      } finally {
+        await fn.release();
+      }
     }
+    const dropped = masks[0]!.filter((k) => k === 0).length / 10000;
+    // 0.3 ± 5 standard deviations of a binomial proportion over 10,000 draws.
+    assert.ok(
+      Math.abs(dropped - 0.3) < 5 * Math.sqrt((0.3 * 0.7) / 10000),
+      `dropped ${dropped} of the elements`,
+    );
+    assert.deepEqual(masks[1], masks[0]);
   });
 
   it('StopGradient and OneHot pass a zero cotangent instead of failing', async () => {

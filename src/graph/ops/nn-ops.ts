@@ -1,7 +1,7 @@
 // Primitives specific to neural networks: softmax, embedding gather and its scatter-add gradient,
 // distinct indices and row additions (sparse embedding updates), one-hot, seeded dropout, and position ranges.
 
-import { isFloat, type DType } from '../dtype.js';
+import { isFloat, ONNX_DTYPE, type DType } from '../dtype.js';
 import { fail, type LowerContext, type Tensor } from '../graph.js';
 import { normAxis, type Dim } from '../shape.js';
 import { cast } from './core.js';
@@ -217,17 +217,30 @@ export const DropoutOp = defineOp<{ ratio: number; seed: number }>({
   vjp: ({ inputs: [x], outputs: [, mask], attrs }, [g]) => [
     mul(g!, mul(cast(mask!, x!.dtype), 1 / (1 - attrs.ratio))),
   ],
-  lower: (node, ctx) =>
-    ctx.emit(
-      'Dropout',
-      [
-        ctx.name(node.inputs[0]!),
-        ctx.constScalar(node.attrs.ratio, node.inputs[0]!.dtype),
-        ctx.constBool(true),
-      ],
-      [ctx.outputName(node, 0), ctx.outputName(node, 1)],
-      { seed: { kind: 'int', value: ctx.seed(node.attrs.seed) } },
-    ),
+  lower: (node, ctx) => {
+    const x = node.inputs[0]!;
+    const seed = ctx.seed(node.attrs.seed);
+    if (!ctx.dropoutFromUniform) {
+      ctx.emit(
+        'Dropout',
+        [ctx.name(x), ctx.constScalar(node.attrs.ratio, x.dtype), ctx.constBool(true)],
+        [ctx.outputName(node, 0), ctx.outputName(node, 1)],
+        { seed: { kind: 'int', value: seed } },
+      );
+      return;
+    }
+    // keep = u >= ratio for u ~ U[0, 1), y = x * keep / (1 - ratio): Dropout's definition.
+    const u = ctx.fresh('uniform');
+    const kept = ctx.fresh('kept');
+    const mask = ctx.outputName(node, 1);
+    ctx.emit('RandomUniformLike', [ctx.name(x)], [u], {
+      dtype: { kind: 'int', value: ONNX_DTYPE[x.dtype] },
+      seed: { kind: 'float', value: seed },
+    });
+    ctx.emit('GreaterOrEqual', [u, ctx.constScalar(node.attrs.ratio, x.dtype)], [mask]);
+    ctx.emit('Where', [mask, ctx.name(x), ctx.constScalar(0, x.dtype)], [kept]);
+    ctx.emit('Mul', [kept, ctx.constScalar(1 / (1 - node.attrs.ratio), x.dtype)], [ctx.outputName(node, 0)]);
+  },
 });
 
 export function dropout(x: Tensor, ratio: number, seed: number): Tensor {
