@@ -16,6 +16,7 @@ import { bindWeights, hfConfigFromModel, hfTensors, modelConfigFromHf } from '..
 import { classificationLoss, sequenceClassifier, textInputs } from '../nn/bert.js';
 import { ModelBuilder } from '../nn/builder.js';
 import type { ModelConfig } from '../nn/config.js';
+import { webSession } from '../runtime/ort.js';
 import { linearSchedule } from '../runtime/schedule.js';
 import { TrainStep } from '../runtime/train-step.js';
 import { BrowserClassifier } from './classifier.js';
@@ -76,17 +77,25 @@ export class BrowserTrainer {
     private readonly seed: number,
     /** The PET method trained instead of the whole model, with its parameters' names. */
     private readonly pet: { readonly config: PetConfig; readonly names: ReadonlySet<string> } | undefined,
+    private readonly executionProviders: readonly string[] | undefined,
   ) {}
 
   /**
    * A classifier for `labels` on the model in `files`. A head for another number of labels (or none, as in
    * a masked-LM checkpoint) is initialised from `seed`, which also orders batches and seeds dropout. With
    * `pet` (a method's config, as `plmkit finetune --pet` takes it), the module is attached, initialised from
-   * `seed`, and it and the head are what trains, the base frozen.
+   * `seed`, and it and the head are what trains, the base frozen. `executionProviders` are onnxruntime-web's,
+   * for training and evaluation (as BrowserClassifier.load takes them; on WebGPU, dropout masks come from
+   * RandomUniformLike, see EmitSpec.dropoutFromUniform).
    */
   static async create(
     files: ModelFiles,
-    opts: { readonly labels: readonly string[]; readonly seed?: number; readonly pet?: PetConfigInput },
+    opts: {
+      readonly labels: readonly string[];
+      readonly seed?: number;
+      readonly pet?: PetConfigInput;
+      readonly executionProviders?: readonly string[];
+    },
   ): Promise<BrowserTrainer> {
     const labels = [...opts.labels];
     if (labels.length < 2 || new Set(labels).size !== labels.length)
@@ -123,6 +132,7 @@ export class BrowserTrainer {
       bound.values,
       seed,
       pet && { config: pet, names },
+      opts.executionProviders,
     );
   }
 
@@ -182,7 +192,7 @@ export class BrowserTrainer {
       batch: [x.inputIds, x.attentionMask, ...(x.tokenTypeIds ? [x.tokenTypeIds] : []), labels],
       optimizer: { kind: 'adamw', weightDecay: o.weightDecay },
       clipNorm: o.clipNorm,
-      session: { engine: 'web' },
+      session: webSession(this.executionProviders),
     });
     const state = step.initState(new Map([...this.values].filter(([n]) => isTrainable(n))));
     const perEpoch = Math.ceil(train.length / o.batchSize);
@@ -268,9 +278,10 @@ export class BrowserTrainer {
   ): Promise<ClassificationMetrics & { readonly predictions: number[] }> {
     const maxLength = opts.maxLength ?? 128;
     const gold = this.encode(examples, maxLength).map((e) => e.label);
+    const executionProviders = this.executionProviders;
     this.classifier ??= this.pet
-      ? BrowserClassifier.load(this.files, { adapter: this.toPetFiles() })
-      : BrowserClassifier.load(this.toModelFiles());
+      ? BrowserClassifier.load(this.files, { adapter: this.toPetFiles(), executionProviders })
+      : BrowserClassifier.load(this.toModelFiles(), { executionProviders });
     const preds = await (
       await this.classifier
     ).predict(

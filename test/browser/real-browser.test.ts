@@ -60,16 +60,25 @@ const page = (ort: string) => `<!doctype html>
       await clf.release();
     }
     const page = { ok: true, userAgent: navigator.userAgent, adapter, out };
-    // Training runs on the default providers only: onnxruntime-web's WebGPU build has no kernel for
-    // training-mode Dropout.
-    if (executionProviders) return page;
     const { examples, options } = await (await fetch('/train.json')).json();
-    const trainer = await BrowserTrainer.create(await fetchModelFiles('/model/bert'), { labels: ['no', 'yes'], seed: 7 });
-    const { losses } = await trainer.train(examples, options);
-    const { predictions } = await trainer.evaluate(examples);
-    await trainer.release();
-    return { ...page, training: { losses, predictions } };
+    const train = async (files, options) => {
+      const trainer = await BrowserTrainer.create(files, { labels: ['no', 'yes'], seed: 7, executionProviders: executionProviders ?? undefined });
+      const { losses } = await trainer.train(examples, options);
+      const { predictions } = await trainer.evaluate(examples);
+      await trainer.release();
+      return { losses, predictions };
+    };
+    const bert = await fetchModelFiles('/model/bert');
+    if (!executionProviders) return { ...page, training: await train(bert, options) };
+    // Without dropout the masks cannot differ from Node's, so the losses must agree; with it, WebGPU's
+    // masks come from RandomUniformLike (EmitSpec.dropoutFromUniform) and only have to train.
+    return {
+      ...page,
+      training: await train(withoutDropout(bert), options),
+      trainingWithDropout: await train(bert, { ...options, epochs: 1 }),
+    };
   }
+  const withoutDropout = (files) => ({ ...files, config: { ...files.config, hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 } });
   try {
     await report(await run());
   } catch (e) {
@@ -93,14 +102,16 @@ interface PageResult {
   adapter?: string;
   out?: Record<string, { ids: number[][]; logits: number[][] }>;
   training?: { losses: number[]; predictions: number[] };
+  trainingWithDropout?: { losses: number[]; predictions: number[] };
 }
 
 const TRAIN = { examples: foxExamples(32, 1), options: { epochs: 4, batchSize: 8, lr: 3e-3, maxLength: 32 } };
 
-/** The page's fine-tuning, in this process on onnxruntime-web. */
-async function trainInNode(): Promise<{ losses: readonly number[]; predictions: number[] }> {
-  const localFetch = serveFiles(HF_WRITTEN);
-  const trainer = await BrowserTrainer.create(await fetchModelFiles('https://example.org/bert', localFetch), {
+/** The page's fine-tuning, in this process on onnxruntime-web (optionally with the model's dropout off). */
+async function trainInNode(dropout = true): Promise<{ losses: readonly number[]; predictions: number[] }> {
+  const files = await fetchModelFiles('https://example.org/bert', serveFiles(HF_WRITTEN));
+  const config = { ...(files.config as object), hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 };
+  const trainer = await BrowserTrainer.create(dropout ? files : { ...files, config }, {
     labels: ['no', 'yes'],
     seed: 7,
   });
@@ -118,6 +129,8 @@ interface PageRun {
   readonly executionProviders?: readonly string[];
   /** Chromium flags beyond the common ones. */
   readonly flags: readonly string[];
+  /** How long the page may take to report, in seconds. */
+  readonly timeoutS: number;
 }
 
 /** Serves the page, the bundle, onnxruntime-web and the models, runs Chromium on it, returns its report. */
@@ -198,7 +211,10 @@ async function runPage(
   );
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<PageResult>((resolve) => {
-    timer = setTimeout(() => resolve({ ok: false, error: 'no report from the page within 120 s' }), 120_000);
+    timer = setTimeout(
+      () => resolve({ ok: false, error: `no report from the page within ${run.timeoutS} s` }),
+      run.timeoutS * 1000,
+    );
   });
   try {
     return { r: await Promise.race([result, exited, timeout]), log, refs };
@@ -224,7 +240,11 @@ test(
   'in headless Chromium the browser bundle gives transformers’ token ids and logits, and fine-tunes as in Node',
   { skip: chromium ? false : 'no Chromium installed (apt-get install chromium, or set PLMKIT_CHROMIUM)' },
   async () => {
-    const { r, log, refs } = await runPage({ ort: 'ort.wasm.min.mjs', flags: ['--disable-gpu'] });
+    const { r, log, refs } = await runPage({
+      ort: 'ort.wasm.min.mjs',
+      flags: ['--disable-gpu'],
+      timeoutS: 120,
+    });
     assert.ok(r.ok, `${r.error}\n--- Chromium's output ---\n${log.slice(-4000)}`);
     assert.match(r.userAgent!, /Chrome\//);
     for (const m of MODELS) {
@@ -252,13 +272,15 @@ const WEBGPU_FLAGS = [
 ];
 
 test(
-  'in headless Chromium on WebGPU the browser classifier gives transformers’ token ids and logits',
+  'in headless Chromium on WebGPU the bundle gives transformers’ ids and logits, and fine-tunes as in Node to rounding',
   { skip: chromium ? false : 'no Chromium installed (apt-get install chromium, or set PLMKIT_CHROMIUM)' },
   async (t) => {
     const { r, log, refs } = await runPage({
       ort: 'ort.webgpu.min.mjs',
       executionProviders: ['webgpu'],
       flags: WEBGPU_FLAGS,
+      // SwiftShader runs WebGPU on the CPU: training there took 1-2 minutes beside other work.
+      timeoutS: 600,
     });
     if (r.noWebGpu) return t.skip(`Chromium offers no WebGPU adapter here\n${log.slice(-2000)}`);
     assert.ok(r.ok, `${r.error}\n--- Chromium's output ---\n${log.slice(-4000)}`);
@@ -270,5 +292,15 @@ test(
         assert.ok(d < 1e-4, `${m}, row ${i}: max |logit diff| ${d}`);
       });
     }
+    // Fine-tuning without dropout: Node's losses to rounding (WebGPU sums in other orders).
+    const node = await trainInNode(false);
+    const d = Math.max(...node.losses.map((v, i) => Math.abs(v - r.training!.losses[i]!)));
+    t.diagnostic(`training losses without dropout: max |diff| from Node ${d}`);
+    assert.equal(r.training!.losses.length, 16);
+    assert.ok(d < 1e-4, `training losses: max |diff| ${d} (page ${r.training!.losses.join(', ')})`);
+    // With dropout (masks from RandomUniformLike there): the same number of finite losses.
+    const withDropout = r.trainingWithDropout!.losses;
+    assert.equal(withDropout.length, 4);
+    assert.ok(withDropout.every(Number.isFinite), `losses with dropout: ${withDropout.join(', ')}`);
   },
 );
