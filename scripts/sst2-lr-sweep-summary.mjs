@@ -83,7 +83,11 @@ write(resultsFile, `${JSON.stringify(out, null, 2)}\n`);
 
 const f = (s) => `${s.mean.toFixed(2)} ± ${s.std.toFixed(2)}`;
 const name = (arm) => (arm === 'scratch' ? 'random initialisation' : 'models/plmkit-bert-mini');
-const seedList = [...new Set(cells.map((c) => c.seed))];
+const seedList = [...new Set(cells.map((c) => c.seed))].sort((a, b) => a - b);
+// A row run at fewer seeds than the others (a sweep still running) shows a dash where a seed is missing.
+const bySeed = (r) =>
+  seedList.map((s) => (r.seeds.includes(s) ? r.devBySeed[r.seeds.indexOf(s)].toFixed(2) : '–')).join(' / ');
+const partial = rows.filter((r) => r.seeds.length < seedList.length);
 const md = [
   `sst2 accuracy (%), mean ± std over seeds ${seedList.join(', ')}; ${epochs} epochs, batch 32, max length 64 (\`${epochs === 2 ? '' : `EPOCHS=${epochs} `}bash scripts/sst2-lr-sweep.sh\`). Each arm's lr is chosen by mean dev accuracy (marked *); test is never used for choosing.`,
   '',
@@ -91,10 +95,16 @@ const md = [
   '| --- | --- | --- | ---: | ---: |',
   ...rows.map(
     (r) =>
-      `| ${name(r.arm)} | ${r.lr}${chosen[r.arm] === r ? ' *' : ''} | ${r.devBySeed.map((d) => d.toFixed(2)).join(' / ')} | ${f(r.dev)} | ${f(r.test)} |`,
+      `| ${name(r.arm)} | ${r.lr}${chosen[r.arm] === r ? ' *' : ''} | ${bySeed(r)} | ${f(r.dev)} | ${f(r.test)} |`,
   ),
   '',
   `Gain of the pretrained model at each arm's chosen lr: ${out.gain.dev.toFixed(2)} points of dev accuracy, ${out.gain.test.toFixed(2)} of test accuracy.`,
+  ...(partial.length > 0
+    ? [
+        '',
+        `Not final: ${partial.map((r) => `${name(r.arm)} at lr ${r.lr}`).join(', ')} ${partial.length > 1 ? 'have' : 'has'} not been run at every seed yet; its mean is over the seeds shown.`,
+      ]
+    : []),
 ].join('\n');
 write(`${base}.md`, `${md}\n`);
 process.stdout.write(`${md}\n`);
