@@ -102,7 +102,7 @@ const md = [
   ...(partial.length > 0
     ? [
         '',
-        `Not final: ${partial.map((r) => `${name(r.arm)} at lr ${r.lr}`).join(', ')} ${partial.length > 1 ? 'have' : 'has'} not been run at every seed yet; its mean is over the seeds shown.`,
+        `Not final: ${partial.map((r) => `${name(r.arm)} at lr ${r.lr}`).join(', ')} ${partial.length > 1 ? 'have not been run at every seed yet; their means are' : 'has not been run at every seed yet; its mean is'} over the seeds shown.`,
       ]
     : []),
 ].join('\n');
