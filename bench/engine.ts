@@ -1,7 +1,7 @@
 // `plmkit bench engine`: matmul throughput of the engine against TensorFlow.js, and a BERT-mini training
 // step (batch 32 x 64 tokens) with its matrix-product FLOPs counted from the step graph.
 
-import { input, matmul, matmulFlops, sum, type Tensor } from '../src/graph/index.js';
+import { input, matmul, matmulFlops, slice, sum, type Tensor } from '../src/graph/index.js';
 import { ModelBuilder } from '../src/nn/builder.js';
 import { BERT_MINI, classificationLoss, sequenceClassifier, textInputs } from '../src/nn/bert.js';
 import { compile } from '../src/runtime/compiled.js';
@@ -9,6 +9,7 @@ import type { Engine } from '../src/runtime/ort.js';
 import { Rng } from '../src/runtime/random.js';
 import { TrainStep } from '../src/runtime/train-step.js';
 import { Graph } from '../src/graph/graph.js';
+import { f32ArrayToF16 } from '../src/io/safetensors-format.js';
 import { median, peakRssMb, timeAsync } from './timing.js';
 
 const N = 1024;
@@ -19,28 +20,37 @@ interface Workload {
   release(): Promise<void>;
 }
 
-/** The 1024x1024 matmul on onnxruntime-node (`engine`), or on onnxruntime-web (WebAssembly, 1 thread). */
-async function matmulWorkload(engine: Engine): Promise<Workload> {
+/**
+ * The 1024x1024 matmul on onnxruntime-node (`engine`), or on onnxruntime-web (WebAssembly, 1 thread).
+ * `float16` runs the product in half precision (onnxruntime-node only): the rate mixed-precision training
+ * would get from this CPU's kernels.
+ */
+async function matmulWorkload(engine: Engine, dtype: 'float32' | 'float16' = 'float32'): Promise<Workload> {
   const g = new Graph();
-  const a = input(g, 'a', 'float32', [N, N]);
-  const b = input(g, 'b', 'float32', [N, N]);
+  const a = input(g, 'a', dtype, [N, N]);
+  const b = input(g, 'b', dtype, [N, N]);
   // Only a scalar leaves the session: copying a 4 MB result out of onnxruntime-node costs about as much
   // as the product itself on this machine, and this figure is meant to measure the engine's kernels.
-  const fn = await compile({ inputs: [a, b], outputs: { c: sum(matmul(a, b)) }, session: { engine } });
+  // (ONNX Runtime's CPU ReduceSum has no float16 kernel, so the half product leaves as one element.)
+  const c = matmul(a, b);
+  const out = dtype === 'float32' ? sum(c) : slice(c, [0, 1], [0, 0], [1, 1]);
+  const fn = await compile({ inputs: [a, b], outputs: { c: out }, session: { engine } });
   const rng = new Rng(0);
-  const data = () => ({
-    dtype: 'float32' as const,
-    dims: [N, N],
-    data: Float32Array.from({ length: N * N }, () => rng.next()),
-  });
+  const data = () => {
+    const values = Float32Array.from({ length: N * N }, () => rng.next());
+    return { dtype, dims: [N, N], data: dtype === 'float32' ? values : f32ArrayToF16(values) };
+  };
   const feeds = { a: data(), b: data() };
   return { run: () => fn.run(feeds), release: () => fn.release() };
 }
 
 const matmulGflops = (ms: number) => (2 * N ** 3) / (ms * 1e6);
 
-export async function engineMatmulGflops(engine: Engine = 'node'): Promise<number> {
-  const w = await matmulWorkload(engine);
+export async function engineMatmulGflops(
+  engine: Engine = 'node',
+  dtype: 'float32' | 'float16' = 'float32',
+): Promise<number> {
+  const w = await matmulWorkload(engine, dtype);
   // A long warm-up: the first hundreds of milliseconds run markedly slower on this machine.
   const ms = median(await timeAsync(w.run, 30, 60));
   await w.release();
@@ -201,6 +211,7 @@ async function stepAndMatmul(rounds = 5): Promise<{ step: TrainStepBench; matmul
 export async function benchEngine(): Promise<Record<string, unknown>> {
   const { step: trainStep, matmul: engine } = await stepAndMatmul();
   const peak = peakRssMb();
+  const half = await engineMatmulGflops('node', 'float16');
   // The same step with the dense embedding update that the row update replaced (src/runtime/row-gradient.ts).
   const dense = await bertMiniTrainStep(32, 64, 10, true);
   const web = await engineMatmulGflops('web');
@@ -210,6 +221,8 @@ export async function benchEngine(): Promise<Record<string, unknown>> {
   return {
     matmul_gflops: {
       engine,
+      // The same product in float16: what mixed-precision training could gain from this CPU's kernels.
+      engine_float16: half,
       onnxruntime_web: web,
       tfjs_wasm: wasm,
       tfjs_wasm_without_simd: wasmScalar,
