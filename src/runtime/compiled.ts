@@ -33,7 +33,7 @@ export class CompiledFunction {
       encodeModel(emitModel({ dropoutFromUniform: needsDropoutFromUniform(spec.session), ...spec })),
       inputs,
       Object.keys(spec.outputs),
-      spec.session,
+      spec.name ? { label: spec.name, ...spec.session } : spec.session,
     );
   }
 

@@ -76,6 +76,8 @@ export interface SessionOptions {
    * comma-separated list, else the engine's CPU one). ONNX Runtime runs what a provider cannot on the CPU.
    */
   readonly executionProviders?: readonly string[];
+  /** Names the session's profile trace under PLMKIT_PROFILE (`ort-LABEL_<time>.json`), e.g. the graph's name. */
+  readonly label?: string;
 }
 
 /** onnxruntime-web, on the given execution providers (its default, WebAssembly, where none are given). */
@@ -161,11 +163,18 @@ export class OrtSession {
     // against 183 GFLOP/s with the core count set explicitly.
     const { availableParallelism } = await import('node:os');
     // PLMKIT_PROFILE=DIR writes ONNX Runtime's per-node timings (Chrome trace JSON) into DIR when the
-    // session is released; `plmkit bench profile` sums them by op.
+    // session is released, named by the session's label where it has one; `plmkit bench profile` sums
+    // them by op.
     const profileDir = env('PLMKIT_PROFILE');
     const session = await create({
       ...(profileDir
-        ? { enableProfiling: true, profileFilePrefix: (await import('node:path')).join(profileDir, 'ort') }
+        ? {
+            enableProfiling: true,
+            profileFilePrefix: (await import('node:path')).join(
+              profileDir,
+              opts.label ? `ort-${opts.label.replace(/[^\w.-]/g, '_')}` : 'ort',
+            ),
+          }
         : {}),
       graphOptimizationLevel: 'all',
       executionMode: 'sequential',

@@ -261,7 +261,7 @@ export class TrainStep {
           shape: t.shape,
         })),
       ];
-      return CompiledFunction.fromModel(model, inputs, [], this.spec.session);
+      return CompiledFunction.fromModel(model, inputs, [], { label: 'train_steps', ...this.spec.session });
     })();
     return this.loopFn;
   }
