@@ -64,8 +64,9 @@ export async function summarizeProfile(file: string): Promise<Record<string, unk
   }
   if (!Array.isArray(events)) throw new Error(`${file}: not an ONNX Runtime profile (no event array)`);
   const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run');
-  const all = events.filter((e) => e.cat === 'Node' && e.name?.endsWith('_kernel_time'));
-  const kernels = all.filter((e) => !CONTROL_FLOW.has(e.args?.op_name ?? ''));
+  const kernels = events.filter(
+    (e) => e.cat === 'Node' && e.name?.endsWith('_kernel_time') && !CONTROL_FLOW.has(e.args?.op_name ?? ''),
+  );
   if (runs.length === 0 || kernels.length === 0) throw new Error(`${file}: no model_run or kernel events`);
   const runUs = runs.reduce((s, e) => s + (e.dur ?? 0), 0);
   const kernelUs = kernels.reduce((s, e) => s + (e.dur ?? 0), 0);

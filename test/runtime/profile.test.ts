@@ -37,10 +37,7 @@ type Summary = {
 };
 
 test('a profiled session writes its trace on release, summed by op with one entry per run', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'plmkit-profile-'));
-  const before = process.env['PLMKIT_PROFILE'];
-  process.env['PLMKIT_PROFILE'] = dir;
-  try {
+  const { dir, files } = await profiled(async () => {
     const g = new Graph();
     const a = input(g, 'a', 'float32', [64, 64]);
     const fn = await compile({ inputs: [a], outputs: { s: sum(tanh(matmul(a, a))) } });
@@ -52,20 +49,16 @@ test('a profiled session writes its trace on release, summed by op with one entr
     };
     for (let i = 0; i < 3; i++) await fn.run(feeds);
     await fn.release();
-    const files = (await readdir(dir)).filter((f) => f.endsWith('.json'));
+  });
+  try {
     assert.equal(files.length, 1, files.join(', '));
-    const p = (await summarizeProfile(join(dir, files[0]!))) as {
-      runs: number;
-      by_op: Record<string, { calls_per_run: number; share_of_kernel_time: number }>;
-    };
+    const p = (await summarizeProfile(files[0]!)) as Summary;
     assert.equal(p.runs, 3);
     assert.equal(p.by_op['MatMul']?.calls_per_run, 1);
     assert.equal(p.by_op['Tanh']?.calls_per_run, 1);
     const shares = Object.values(p.by_op).reduce((s, o) => s + o.share_of_kernel_time, 0);
     assert.ok(Math.abs(shares - 1) < 1e-3, `shares sum to ${shares}`);
   } finally {
-    if (before === undefined) delete process.env['PLMKIT_PROFILE'];
-    else process.env['PLMKIT_PROFILE'] = before;
     await rm(dir, { recursive: true, force: true });
   }
 });
