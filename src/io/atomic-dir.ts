@@ -1,14 +1,21 @@
 // Directories replaced atomically: written under a temporary name, then swapped in by rename, so a
-// reader (or a resumed run) sees either the old complete directory or the new complete one.
+// reader (or a resumed run) sees either the old complete directory or the new complete one. One writer
+// per directory at a time.
 
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { pathExists } from './path-exists.js';
 
-/** Runs `write(tmpDir)` and then makes tmpDir appear at `dir`, replacing any previous content. */
+/**
+ * Runs `write(tmpDir)` and then makes tmpDir appear at `dir`, replacing any previous content. A crash at
+ * any point leaves a complete directory at `dir` or, between the two renames, at `dir.old`; the next call
+ * first puts such a `dir.old` back, so a second crash cannot lose it.
+ */
 export async function replaceDir(dir: string, write: (tmp: string) => Promise<void>): Promise<void> {
   const tmp = `${dir}.tmp-${process.pid}`;
   const old = `${dir}.old`;
-  await rm(tmp, { recursive: true, force: true });
+  if (!(await pathExists(dir)) && (await pathExists(old))) await rename(old, dir);
+  await removeStaleTemporaries(dir);
   await mkdir(tmp, { recursive: true });
   await write(tmp);
   await rm(old, { recursive: true, force: true });
@@ -22,4 +29,13 @@ export async function completeDir(dir: string): Promise<string | undefined> {
   if (await pathExists(dir)) return dir;
   if (await pathExists(`${dir}.old`)) return `${dir}.old`;
   return undefined;
+}
+
+/** Removes `dir.tmp-<pid>` folders that interrupted writes left behind (never complete copies). */
+async function removeStaleTemporaries(dir: string): Promise<void> {
+  const prefix = `${basename(dir)}.tmp-`;
+  const siblings = await readdir(dirname(dir)).catch(() => [] as string[]);
+  for (const name of siblings)
+    if (name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length)))
+      await rm(join(dirname(dir), name), { recursive: true, force: true });
 }

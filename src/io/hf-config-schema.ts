@@ -6,28 +6,27 @@ import { z } from 'zod';
 
 export const CONFIG_FILE_NAME = 'config.json';
 
-/** Activation names accepted in `hidden_act` (the keys of transformers' ACT2FN). */
+/**
+ * The `hidden_act` values of transformers' ACT2FN that plmkit builds (src/nn/activation.ts); the others
+ * (gelu_10, relu2, relu6, leaky_relu, mish, laplace) are refused when config.json is read.
+ */
 export const HF_ACTIVATIONS = [
   'gelu',
-  'gelu_new',
-  'gelu_fast',
   'gelu_python',
+  'gelu_new',
   'gelu_pytorch_tanh',
+  'gelu_fast',
   'gelu_accurate',
-  'gelu_10',
   'quick_gelu',
   'relu',
-  'relu2',
-  'relu6',
-  'leaky_relu',
   'silu',
   'swish',
-  'mish',
   'tanh',
   'sigmoid',
   'linear',
-  'laplace',
 ] as const;
+
+export type HfActivation = (typeof HF_ACTIVATIONS)[number];
 
 const positiveInt = z.int().positive();
 const dropout = z.number().min(0).lt(1);

@@ -507,7 +507,12 @@ export function parseShardIndex(
   const { weight_map: weightMap, metadata: indexMetadata } = index as Record<string, unknown>;
   if (typeof weightMap !== 'object' || weightMap === null || Array.isArray(weightMap))
     throw new SafetensorsError(indexPath, `"weight_map" must be an object of tensor name -> shard file`);
-  if (indexMetadata !== undefined && (typeof indexMetadata !== 'object' || indexMetadata === null))
+  if (Object.keys(weightMap).length === 0)
+    throw new SafetensorsError(indexPath, `"weight_map" is empty: the index names no tensor`);
+  if (
+    indexMetadata !== undefined &&
+    (typeof indexMetadata !== 'object' || indexMetadata === null || Array.isArray(indexMetadata))
+  )
     throw new SafetensorsError(indexPath, `"metadata" must be an object, got ${describe(indexMetadata)}`);
   const byFile = new Map<string, string[]>();
   for (const [name, file] of Object.entries(weightMap)) {

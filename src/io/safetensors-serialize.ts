@@ -142,9 +142,10 @@ export function prepare(
   const ordered = [...entries].sort(
     ([an, a], [bn, b]) => DTYPE_RANK[b.dtype] - DTYPE_RANK[a.dtype] || compareUtf8(an, bn),
   );
-  const json: Record<string, unknown> = {};
+  // Objects without a prototype, so that a name like "__proto__" is a key like any other.
+  const json: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   if (metadata !== undefined) {
-    const meta: Metadata = {};
+    const meta: Metadata = Object.create(null) as Metadata;
     for (const k of Object.keys(metadata).sort(compareUtf8)) {
       const v = metadata[k];
       if (typeof v !== 'string')

@@ -70,7 +70,9 @@ export async function readSafetensorsHeader(path: string): Promise<SafetensorsHe
 /** Reads and validates a .safetensors file. Refuses pickle checkpoints. */
 export async function readSafetensors(path: string): Promise<SafetensorsFile> {
   checkNotPickleName(path);
-  const buf = await readFile(path);
+  const buf = await readFile(path).catch((e: Error) => {
+    throw new SafetensorsError(path, `cannot be read (${e.message})`);
+  });
   return parseSafetensors(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path);
 }
 
@@ -101,12 +103,21 @@ export interface SafetensorsDir extends SafetensorsFile {
   indexMetadata?: Record<string, unknown>;
 }
 
+/** Shard names as transformers writes them. */
+const SHARD_RE = /^model-\d{5}-of-\d{5}\.safetensors$/;
+
 /**
- * Reads a checkpoint directory: `model.safetensors.index.json` with its shards, or a single
- * `model.safetensors`. Every tensor in the index must be present in the shard it names; tensors a shard
- * holds but the index does not list are ignored. `metadata` is the first file's "__metadata__".
+ * Reads a checkpoint directory: a single `model.safetensors`, or else `model.safetensors.index.json` with
+ * its shards (transformers' order of preference, so both read the same weights from a directory holding
+ * both). Every tensor in the index must be present in the shard it names; tensors a shard holds but the
+ * index does not list are ignored. `metadata` is the first file's "__metadata__".
  */
 export async function readSafetensorsDir(dir: string): Promise<SafetensorsDir> {
+  const single = join(dir, SINGLE_FILE_NAME);
+  if (await pathExists(single)) {
+    const f = await readSafetensors(single);
+    return { ...f, files: [SINGLE_FILE_NAME] };
+  }
   const indexPath = join(dir, INDEX_FILE_NAME);
   if (await pathExists(indexPath)) {
     let index: unknown;
@@ -128,15 +139,15 @@ export async function readSafetensorsDir(dir: string): Promise<SafetensorsDir> {
     if (indexMetadata !== undefined) out.indexMetadata = indexMetadata;
     return out;
   }
-  const single = join(dir, SINGLE_FILE_NAME);
-  if (await pathExists(single)) {
-    const f = await readSafetensors(single);
-    return { ...f, files: [SINGLE_FILE_NAME] };
-  }
-  const pickles = (await readdir(dir).catch(() => [] as string[])).filter((f) =>
-    PICKLE_EXTENSIONS.some((ext) => f.toLowerCase().endsWith(ext)),
-  );
+  const files = await readdir(dir).catch(() => [] as string[]);
+  const pickles = files.filter((f) => PICKLE_EXTENSIONS.some((ext) => f.toLowerCase().endsWith(ext)));
   if (pickles.length > 0) refusePickle(join(dir, pickles[0]!));
+  const orphans = files.filter((f) => SHARD_RE.test(f));
+  if (orphans.length > 0)
+    throw new SafetensorsError(
+      dir,
+      `shards (${orphans[0]}, ...) but no ${INDEX_FILE_NAME}: a save into this directory was interrupted; save again`,
+    );
   throw new SafetensorsError(dir, `no ${SINGLE_FILE_NAME} or ${INDEX_FILE_NAME} in this directory`);
 }
 
@@ -166,8 +177,6 @@ export function shardFileName(index: number, count: number): string {
   return `model-${String(index).padStart(5, '0')}-of-${String(count).padStart(5, '0')}.safetensors`;
 }
 
-const SHARD_RE = /^model-\d{5}-of-\d{5}\.safetensors$/;
-
 /**
  * Writes a checkpoint directory the way Hugging Face does: one `model.safetensors` if everything fits in one
  * shard, else `model-0000k-of-0000n.safetensors` shards plus `model.safetensors.index.json`
@@ -175,6 +184,12 @@ const SHARD_RE = /^model-\d{5}-of-\d{5}\.safetensors$/;
  * larger than the limit gets a shard of its own. Each file is written atomically, the index last; stale
  * shards/index from an earlier save in `dir` are removed afterwards. Each file's "__metadata__" defaults to
  * {"format": "pt"}, which transformers requires. Returns the files written.
+ *
+ * Over an earlier save, a reader (this one or transformers) sees the old weights or the new ones, never a
+ * mix: a single file is preferred, so it is swapped in by one rename and the old shards go afterwards; an
+ * old index is removed before any shard is overwritten, so an interrupted sharded save over a sharded one
+ * leaves no loadable checkpoint rather than a mixed one. To keep the old one in that case as well, write
+ * into a fresh directory and swap it in (./atomic-dir.ts), as the trainers do.
  */
 export async function writeSafetensorsDir(
   dir: string,
@@ -218,6 +233,9 @@ export async function writeSafetensorsDir(
     await writePrepared(join(dir, SINGLE_FILE_NAME), prepare(shards[0]!, metadata));
     written.push(SINGLE_FILE_NAME);
   } else {
+    await unlink(join(dir, INDEX_FILE_NAME)).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw e;
+    });
     const weightMap: Record<string, string> = {};
     for (const [i, shard] of shards.entries()) {
       const file = shardFileName(i + 1, shards.length);

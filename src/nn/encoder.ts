@@ -1,13 +1,13 @@
 // A BERT-style post-LayerNorm transformer encoder with Hugging Face parameter names.
 
-import { gelu, geluTanh } from '../graph/composite.js';
 import type { Tensor } from '../graph/graph.js';
 import { cast } from '../graph/ops/core.js';
-import { add, mul, relu, sub } from '../graph/ops/elementwise.js';
+import { add, mul, sub } from '../graph/ops/elementwise.js';
 import { matmul } from '../graph/ops/matmul.js';
 import { softmax } from '../graph/ops/nn-ops.js';
 import { concat, reshape, transpose, unsqueeze } from '../graph/ops/shape-ops.js';
 import type { Init, ModelBuilder } from './builder.js';
+import { activation } from './activation.js';
 import { dense, layerNormLayer } from './layers.js';
 
 export interface EncoderConfig {
@@ -19,24 +19,8 @@ export interface EncoderConfig {
   readonly attentionDropout: number;
   readonly layerNormEps: number;
   readonly initStd: number;
-  /** Hugging Face `hidden_act`: 'gelu' (erf form), 'gelu_new' / 'gelu_pytorch_tanh' (tanh form) or 'relu'. */
+  /** Hugging Face `hidden_act` (./activation.ts). */
   readonly hiddenAct?: string;
-}
-
-function activation(x: Tensor, name = 'gelu'): Tensor {
-  switch (name) {
-    case 'gelu':
-      return gelu(x);
-    case 'gelu_new':
-    case 'gelu_pytorch_tanh':
-      return geluTanh(x);
-    case 'relu':
-      return relu(x);
-    default:
-      throw new Error(
-        `unsupported hidden_act "${name}" (supported: gelu, gelu_new, gelu_pytorch_tanh, relu)`,
-      );
-  }
 }
 
 /**

@@ -2,9 +2,10 @@
 // seeded order per epoch, BERT masking seeded per step (so a resumed run masks as the original would),
 // AdamW with warmup and linear decay, checkpoints, a loss log, held-out evaluation and export.
 
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cast } from '../graph/ops/core.js';
+import { replaceDir } from '../io/atomic-dir.js';
+import { writeFileAtomic } from '../io/atomic-file.js';
 import { equal, mul } from '../graph/ops/elementwise.js';
 import { logSoftmax, oneHot } from '../graph/ops/nn-ops.js';
 import { max, sum } from '../graph/ops/reduce.js';
@@ -327,7 +328,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
       await runEval();
       await saveTrainState(ckpt, state, { seconds, evals });
     }
-    await o.exportModel(join(o.outDir, 'model'), state.params);
+    await replaceDir(join(o.outDir, 'model'), (tmp) => o.exportModel(tmp, state.params));
     if (evalFn && heldout) {
       const p = await pseudoPerplexity(
         evalFn,
@@ -339,7 +340,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
         paramFeeds(),
       );
       await log.write({ event: 'pseudo_perplexity', step: state.step, ...p });
-      await writeFile(
+      await writeFileAtomic(
         join(o.outDir, 'pseudo-perplexity.json'),
         JSON.stringify({ step: state.step, ...p }) + '\n',
       );

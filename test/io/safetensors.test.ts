@@ -176,6 +176,24 @@ describe('safetensors round trip', () => {
     );
   });
 
+  test('a tensor or metadata key named __proto__ is written and read like any other', () => {
+    const bytes = serializeSafetensors(
+      new Map<string, TensorInput>([
+        ['__proto__', { shape: [1], data: new Float32Array([3]) }],
+        ['b', { shape: [1], data: new Float32Array([4]) }],
+      ]),
+      { metadata: JSON.parse('{"__proto__": "kept"}') as Record<string, string> },
+    );
+    const back = parseSafetensors(bytes, 'proto.safetensors');
+    assert.deepEqual([...back.tensors.keys()].sort(), ['__proto__', 'b']);
+    assert.deepEqual(tensorToFloat32(back.tensors.get('__proto__')!), new Float32Array([3]));
+    assert.equal(Object.getOwnPropertyDescriptor(back.metadata, '__proto__')?.value, 'kept');
+    assert.throws(
+      () => serializeSafetensors({ __metadata__: { shape: [1], data: new Float32Array([1]) } }),
+      /"__metadata__" is reserved and cannot name a tensor/,
+    );
+  });
+
   test('inconsistent inputs are refused on write', () => {
     assert.throws(
       () => serializeSafetensors({ x: { dtype: 'F32', shape: [3], data: new Float32Array(2) } }),
@@ -409,6 +427,52 @@ describe('sharded checkpoints', () => {
     const dir = await freshDir();
     await writeFile(join(dir, INDEX_FILE_NAME), JSON.stringify({ weight_map: { a: '../x.safetensors' } }));
     await assert.rejects(readSafetensorsDir(dir), /must be a file name in the same directory/);
+  });
+
+  test('model.safetensors is read before an index, as transformers does', async () => {
+    const dir = await freshDir();
+    await writeSafetensorsDir(
+      dir,
+      { a: { shape: [100], data: make(0) }, b: { shape: [100], data: make(1) } },
+      {
+        maxShardSize: 500,
+      },
+    );
+    await writeSafetensors(join(dir, 'model.safetensors'), { a: { shape: [100], data: make(7) } });
+    const back = await readSafetensorsDir(dir);
+    assert.deepEqual(back.files, ['model.safetensors']);
+    assert.deepEqual(tensorToFloat32(back.tensors.get('a')!), make(7));
+  });
+
+  test('a sharded save that fails part-way leaves no index over a mix of old and new shards', async () => {
+    const dir = await freshDir();
+    const v = (i: number) => ({ a: { shape: [100], data: make(i) }, b: { shape: [100], data: make(i) } });
+    await writeSafetensorsDir(dir, v(1), { maxShardSize: 500 });
+    // Make the second shard unwritable: the new save stops after overwriting the first.
+    await rm(join(dir, 'model-00002-of-00002.safetensors'));
+    await mkdir(join(dir, 'model-00002-of-00002.safetensors'));
+    await assert.rejects(writeSafetensorsDir(dir, v(2), { maxShardSize: 500 }));
+    await assert.rejects(
+      readSafetensorsDir(dir),
+      /no model.safetensors.index.json: a save into this directory was interrupted/,
+    );
+    // Over a single file, the old single file stays the one read until the new save is complete.
+    const single = await freshDir();
+    await writeSafetensorsDir(single, v(1));
+    await mkdir(join(single, 'model-00002-of-00002.safetensors'));
+    await assert.rejects(writeSafetensorsDir(single, v(2), { maxShardSize: 500 }));
+    assert.deepEqual(tensorToFloat32((await readSafetensorsDir(single)).tensors.get('b')!), make(1));
+  });
+
+  test('an index naming no tensor, or with non-object metadata, is refused', async () => {
+    const dir = await freshDir();
+    await writeFile(join(dir, INDEX_FILE_NAME), JSON.stringify({ weight_map: {} }));
+    await assert.rejects(readSafetensorsDir(dir), /"weight_map" is empty/);
+    await writeFile(
+      join(dir, INDEX_FILE_NAME),
+      JSON.stringify({ metadata: [1], weight_map: { a: 'x.safetensors' } }),
+    );
+    await assert.rejects(readSafetensorsDir(dir), /"metadata" must be an object, got an array/);
   });
 
   test('a directory with no safetensors is an error', async () => {

@@ -84,11 +84,19 @@ export async function loadTokenizer(dir: string, options: LoadTokenizerOptions =
   const where = whereIn(dir);
   const config: TokenizerConfigJson = { ...tokenizerConfigFromTexts(texts, where), ...options.config };
   const json = tokenizerJsonFromTexts(texts, config, where);
-  if (texts[TOKENIZER_FILE] === undefined) return Tokenizer.fromJson(json, config);
+  // The files the tokenizer was built from, for the message when the native library refuses it.
+  const source =
+    texts[TOKENIZER_FILE] !== undefined
+      ? where(TOKENIZER_FILE)
+      : texts[BPE_VOCAB_FILE] !== undefined && texts[BPE_MERGES_FILE] !== undefined
+        ? `${where(BPE_VOCAB_FILE)} + ${BPE_MERGES_FILE}`
+        : where(WORDPIECE_VOCAB_FILE);
   try {
     return await Tokenizer.fromJson(json, config);
   } catch (e) {
-    throw e instanceof TokenizerFileError ? new TokenizerFileError(e.message, where(TOKENIZER_FILE)) : e;
+    throw e instanceof TokenizerFileError && e.file === undefined
+      ? new TokenizerFileError(e.message, source)
+      : e;
   }
 }
 

@@ -99,7 +99,37 @@ export function tokenizerConfigFromTexts(texts: TokenizerTexts, where: WhereIs):
   if (config.model_max_length !== undefined && typeof config.model_max_length !== 'number') {
     throw new TokenizerFileError('"model_max_length" must be a number', cfgPath);
   }
+  if (
+    config.strip_accents !== undefined &&
+    config.strip_accents !== null &&
+    typeof config.strip_accents !== 'boolean'
+  )
+    throw new TokenizerFileError('"strip_accents" must be a boolean or null', cfgPath);
+  for (const key of ['padding_side', 'truncation_side'] as const)
+    if (config[key] !== undefined && config[key] !== 'right' && config[key] !== 'left')
+      throw new TokenizerFileError(`"${key}" must be "right" or "left"`, cfgPath);
+  for (const role of SPECIAL_TOKEN_ROLES) {
+    const v = config[`${role}_token`];
+    if (v !== undefined && v !== null && !isSpecialTokenValue(v))
+      throw new TokenizerFileError(
+        `"${role}_token" must be a string or an object with a string "content"`,
+        cfgPath,
+      );
+  }
+  const extra = config.additional_special_tokens as unknown;
+  if (extra !== undefined && extra !== null && (!Array.isArray(extra) || !extra.every(isSpecialTokenValue)))
+    throw new TokenizerFileError(
+      '"additional_special_tokens" must be a list of strings or objects with a string "content"',
+      cfgPath,
+    );
   return config;
+}
+
+function isSpecialTokenValue(v: unknown): boolean {
+  return (
+    typeof v === 'string' ||
+    (typeof v === 'object' && v !== null && typeof (v as { content?: unknown }).content === 'string')
+  );
 }
 
 function roleNames(config: TokenizerConfigJson): Record<string, string> {

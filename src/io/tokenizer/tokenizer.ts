@@ -312,7 +312,7 @@ export class Tokenizer {
     try {
       native = mod.Tokenizer.fromString(JSON.stringify(effective));
     } catch (e) {
-      throw new TokenizerFileError(`tokenizer.json could not be loaded: ${(e as Error).message}`);
+      throw new TokenizerFileError(`the tokenizer could not be built: ${(e as Error).message}`);
     }
     return new Tokenizer(native, effective, config);
   }
@@ -407,6 +407,17 @@ export class Tokenizer {
         this.native.disableTruncation();
       }
     });
+    if (truncation)
+      for (const e of encodings) {
+        const ids = e.getIds();
+        // The native library truncates the texts to nothing and still adds every special token.
+        if (ids.length > maxLength!) {
+          const specials = e.getSequenceIds().filter((s) => s === undefined || s === null).length;
+          throw new TokenizerError(
+            `maxLength ${maxLength} leaves no room beside the ${specials} special tokens this tokenizer adds to ${pairs === undefined ? 'a text' : 'a text pair'}`,
+          );
+        }
+      }
     return encodings.map((e, i) => this.toEncoding(e, texts[i]!, pairs?.[i]));
   }
 

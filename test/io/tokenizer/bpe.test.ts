@@ -182,6 +182,15 @@ describe('byte-level BPE (RoBERTa) from vocab.json + merges.txt', () => {
     assert.deepEqual([...p.attentionMask], [1, 1, 1, 1, 1, 1, 1, 0].map(BigInt));
   });
 
+  test('truncation to fewer tokens than the special tokens is refused', async () => {
+    await assert.rejects(
+      rob.encodeBatch(['Hello world'], ['world'], { truncation: true, maxLength: 3 }),
+      /maxLength 3 leaves no room beside the 4 special tokens this tokenizer adds to a text pair/,
+    );
+    const r = await rob.encodeBatch(['Hello world'], ['world'], { truncation: true, maxLength: 4 });
+    assert.equal(r.seq, 4); // <s></s></s></s>: both texts cut to nothing, as the native library does
+  });
+
   test('number of special tokens the template adds', async () => {
     assert.equal(await rob.numSpecialTokensToAdd(), 2); // <s> A </s>
     assert.equal(await rob.numSpecialTokensToAdd(true), 4); // <s> A </s></s> B </s>

@@ -328,6 +328,36 @@ describe('file parsing and errors', () => {
     await assert.rejects(loadTokenizer(d2), /"do_lower_case" must be a boolean/);
   });
 
+  test('malformed tokenizer_config.json values are refused with the key and file named', async () => {
+    for (const [cfg, message] of [
+      [{ additional_special_tokens: '[X]' }, /"additional_special_tokens" must be a list/],
+      [{ additional_special_tokens: [1] }, /"additional_special_tokens" must be a list/],
+      [{ strip_accents: 'yes' }, /"strip_accents" must be a boolean or null/],
+      [{ mask_token: 5 }, /"mask_token" must be a string or an object/],
+      [{ truncation_side: 'middle' }, /"truncation_side" must be "right" or "left"/],
+    ] as const) {
+      const dir = await freshDir();
+      await copyFile(join(BERT, 'vocab.txt'), join(dir, 'vocab.txt'));
+      await writeFile(join(dir, 'tokenizer_config.json'), JSON.stringify(cfg));
+      await assert.rejects(loadTokenizer(dir), (e: Error) => {
+        assert.match(e.message, message);
+        assert.ok(e.message.includes(join(dir, 'tokenizer_config.json')), e.message);
+        return true;
+      });
+    }
+  });
+
+  test('vocabulary files the native library refuses are named in the error', async () => {
+    const dir = await freshDir();
+    await copyFile(join(ROBERTA, 'vocab.json'), join(dir, 'vocab.json'));
+    // A merge whose result is not in vocab.json.
+    await writeFile(join(dir, 'merges.txt'), '#version: 0.2\nq z\n');
+    await assert.rejects(loadTokenizer(dir), (e: Error) => {
+      assert.ok(e.message.includes(join(dir, 'vocab.json')) && e.message.includes('merges.txt'), e.message);
+      return true;
+    });
+  });
+
   test('saving over an existing directory replaces the files', async () => {
     const dir = await freshDir();
     await writeFile(join(dir, 'tokenizer.json'), 'stale');
