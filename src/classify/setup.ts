@@ -3,7 +3,7 @@
 
 import { bindWeights, modelConfigFromHf, readPretrained, savePretrained } from '../io/checkpoint.js';
 import { loadHfConfig } from '../io/hf-config.js';
-import { loadDataset, shuffle, type LoadResult } from '../io/data/index.js';
+import { DatasetError, loadDataset, shuffle, type LoadResult, type SkippedRow } from '../io/data/index.js';
 import { loadTokenizer, saveTokenizer, type Tokenizer } from '../io/tokenizer/index.js';
 import { sequenceClassifier, textInputs } from '../nn/bert.js';
 import { ModelBuilder } from '../nn/builder.js';
@@ -23,6 +23,8 @@ export interface RunSetup {
   readonly dev: Encoded[];
   /** Parameters that were freshly initialised (the new head; everything when from scratch). */
   readonly initialised: readonly string[];
+  /** Bad rows skipped with `skipBadRows`, train split first. */
+  readonly skippedRows: readonly SkippedRow[];
   readonly exportModel: (dir: string, values: ReadonlyMap<string, Float32Array>) => Promise<void>;
 }
 
@@ -62,6 +64,14 @@ export async function setupRun(o: SetupOptions): Promise<RunSetup> {
   };
   const train: LoadResult = await loadDataset(o.data, { ...dataOpts, split: o.trainSplit ?? 'train' });
   const dev: LoadResult = await loadDataset(o.data, { ...dataOpts, split: o.evalSplit ?? 'dev' });
+  for (const [split, data] of [
+    ['training', train],
+    ['evaluation', dev],
+  ] as const)
+    if (data.examples.length === 0)
+      throw new DatasetError(
+        `${data.source}: no ${split} examples${data.skipped > 0 ? ` (all ${data.skipped} rows were bad and skipped)` : ''}`,
+      );
   const labelNames = train.labelNames;
   const config: ModelConfig = { ...preConfig, numLabels: labelNames.length };
   const b = new ModelBuilder({ training: false });
@@ -99,6 +109,10 @@ export async function setupRun(o: SetupOptions): Promise<RunSetup> {
     train: await encodeExamples(tokenizer, trainExamples, maxLength),
     dev: await encodeExamples(tokenizer, dev.examples, maxLength),
     initialised,
+    // A file given by path serves both splits: its rows are reported once.
+    skippedRows: [
+      ...new Map([...train.skippedRows, ...dev.skippedRows].map((r) => [`${r.file}:${r.line}`, r])).values(),
+    ],
     exportModel: async (dir, values) => {
       if (o.pet) {
         // A pooler the base lacked was initialised here: the module carries it, or PEFT would draw another.

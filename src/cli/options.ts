@@ -10,15 +10,30 @@ export async function parseOptions<S extends z.ZodType>(
   defaults: Record<string, unknown> = {},
 ): Promise<z.infer<S>> {
   const { config, ...rest } = flags;
-  const fromFile = config
-    ? (JSON.parse(await readFile(String(config), 'utf8')) as Record<string, unknown>)
-    : {};
+  const fromFile = config ? await readConfigFile(String(config)) : {};
   const parsed = schema.safeParse({ ...defaults, ...fromFile, ...rest });
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new Error(
-      `${config ? `${String(config)}: ` : ''}option "${issue.path.join('.')}": ${issue.message}`,
-    );
+    // An unknown key's name is in the issue's `keys`, not its path.
+    const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
+    const where = [...issue.path.map(String), ...keys].join('.');
+    const key = issue.path[0];
+    const fromConfig =
+      keys.length > 0 || (key !== undefined && key in fromFile && rest[key as string] === undefined);
+    const origin = config && fromConfig ? `${String(config)}: ` : '';
+    throw new Error(`${origin}option "${where}": ${issue.message}`);
   }
   return parsed.data;
+}
+
+async function readConfigFile(file: string): Promise<Record<string, unknown>> {
+  let v: unknown;
+  try {
+    v = JSON.parse(await readFile(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`${file}: ${(e as Error).message}`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new Error(`${file}: expected a JSON object of options`);
+  return v as Record<string, unknown>;
 }

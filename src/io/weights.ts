@@ -45,6 +45,11 @@ export function hfConfigFromModel(
   const id2label =
     (base['id2label'] as Record<string, string> | undefined) ??
     Object.fromEntries(Array.from({ length: cfg.numLabels }, (_, i) => [String(i), `LABEL_${i}`]));
+  // transformers takes the label count from id2label: a mismatch would reload with a head of another shape.
+  if (Object.keys(id2label).length !== cfg.numLabels)
+    throw new Error(
+      `id2label has ${Object.keys(id2label).length} labels but the model has ${cfg.numLabels}; config.json would not match its weights`,
+    );
   return {
     ...base,
     model_type: cfg.modelType,

@@ -175,6 +175,22 @@ export interface LoadPetOptions {
   readonly method?: PetMethod;
 }
 
+/** The base model that plmkit records in a PEFT file's "plmkit_base_model" metadata, checked. */
+function parseBaseMetadata(meta: string, file: string): BaseModel {
+  let v: unknown;
+  try {
+    v = JSON.parse(meta);
+  } catch (e) {
+    throw new PetError(`${file}: metadata "plmkit_base_model" is not valid JSON (${(e as Error).message})`);
+  }
+  const p = baseModelSchema.safeParse(v);
+  if (!p.success)
+    throw new PetError(
+      `${file}: metadata "plmkit_base_model": ${p.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+    );
+  return p.data;
+}
+
 /**
  * A PET module (plmkit's format, or PEFT's for LoRA) for the base model `model`, from adapter_config.json's
  * parsed JSON (`raw`) and adapter_model.safetensors' bytes; `dir` names where they came from in errors.
@@ -202,11 +218,16 @@ export function parsePet(
   if (isPeft) {
     if (method !== 'LORA')
       throw new PetError(`${cfgFile}: PEFT type "${String(method)}" is not supported (only LORA)`);
+    const weightsFile = `${dir}/${ADAPTER_WEIGHTS_NAME}`;
     const meta = file.metadata?.['plmkit_base_model'];
     const keys = [...file.tensors.keys()];
-    stored = new Map(keys.map((k) => [mapPeftName(k, 'fromPeft'), k]));
+    try {
+      stored = new Map(keys.map((k) => [mapPeftName(k, 'fromPeft'), k]));
+    } catch (e) {
+      throw new PetError(`${weightsFile}: ${(e as Error).message}`);
+    }
     const hasHead = [...stored.keys()].some(isHeadParam);
-    if (meta) checkBase(baseModelSchema.parse(JSON.parse(meta)), model, cfgFile, hasHead);
+    if (meta) checkBase(parseBaseMetadata(meta, weightsFile), model, cfgFile, hasHead);
     const r = loraConfigFromPeft(raw, [...stored.keys()], model, cfgFile);
     config = r.config;
     baseName = r.baseModelNameOrPath;
@@ -241,7 +262,12 @@ export function parsePet(
         `${dir}: tensor "${key}" has shape [${t.shape.join(', ')}], this base model needs [${want.join(', ')}]` +
           ` (hidden size ${model.hiddenSize}, intermediate size ${model.intermediateSize}, ${model.numLabels} labels)`,
       );
-    const v = tensorToFloat32(t, key);
+    let v: Float32Array;
+    try {
+      v = tensorToFloat32(t, key);
+    } catch (e) {
+      throw new PetError(`${dir}/${ADAPTER_WEIGHTS_NAME}: ${(e as Error).message}`);
+    }
     values.set(name, spec.linear ? transpose2d(v, want[0]!, want[1]!) : v);
     used.add(key);
     return true;

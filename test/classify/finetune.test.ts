@@ -216,3 +216,23 @@ for (const method of ['lora', 'adapter'] as const) {
     a.forEach((v, i) => assert.ok(Math.abs(v - b[i]!) < 1e-6, `logit ${i}: ${v} vs ${b[i]}`));
   });
 }
+
+test('setupRun reports the rows --skip-bad-rows skipped, and refuses a split with no examples', async () => {
+  const model = await tinyModelDir();
+  const data = await toyData();
+  await writeFile(join(data, 'dev.jsonl'), '{"text": "good", "label": "positive"}\n{"text": ""}\nnot json\n');
+  const setup = await setupRun({ model, data, maxLength: 32, seed: 7, skipBadRows: true });
+  assert.equal(setup.dev.length, 1);
+  assert.deepEqual(
+    setup.skippedRows.map((r) => [r.line, r.reason.split(' ')[0]]),
+    [
+      [2, 'empty'],
+      [3, 'invalid'],
+    ],
+  );
+  await writeFile(join(data, 'dev.jsonl'), 'not json\n');
+  await assert.rejects(
+    setupRun({ model, data, maxLength: 32, seed: 7, skipBadRows: true }),
+    /dev\.jsonl: no evaluation examples \(all 1 rows were bad and skipped\)/,
+  );
+});

@@ -92,3 +92,30 @@ test('`plmkit eval` prints accuracy and macro-F1 that match in-process evaluatio
   assert.equal(out.macro_f1, m.macroF1);
   assert.equal(out.count, 4);
 });
+
+test('bad --batch-size values and an empty evaluation file stop with a message, before any work', async () => {
+  const src = await tinyClassifierDir();
+  const dir = await mkdtemp(join(tmpdir(), 'plmkit-in-'));
+  const data = join(dir, 'in.jsonl');
+  await writeFile(data, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  const cli = (...args: string[]) =>
+    run(process.execPath, [join(root, 'bin', 'plmkit.js'), ...args, '--json'], {
+      cwd: root,
+      timeout: 60_000,
+    });
+  for (const size of ['0', '-2', 'abc', '1.5'])
+    for (const command of ['predict', 'eval'])
+      await assert.rejects(
+        cli(command, '--model', src, '--data', data, '--batch-size', size),
+        (e: Error & { stderr: string }) => {
+          assert.match(e.stderr, /option "batchSize"/, `${command} --batch-size ${size}: ${e.stderr}`);
+          return true;
+        },
+      );
+  const empty = join(dir, 'empty.jsonl');
+  await writeFile(empty, '');
+  await assert.rejects(cli('eval', '--model', src, '--data', empty), (e: Error & { stderr: string }) => {
+    assert.match(e.stderr, /empty\.jsonl: no examples to evaluate/);
+    return true;
+  });
+});

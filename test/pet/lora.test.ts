@@ -6,7 +6,7 @@ import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { readSafetensors } from '../../src/io/safetensors.js';
+import { readSafetensors, writeSafetensors, type SafeTensor } from '../../src/io/safetensors.js';
 import {
   loadPet,
   mapPeftName,
@@ -199,4 +199,29 @@ test('a PEFT adapter without plmkit metadata is still checked against the base, 
   );
   await assert.rejects(loadPet(dir, base.config), /DoRA is not supported/);
   await rm(dir, { recursive: true });
+});
+
+test('a PEFT file whose plmkit metadata or tensor names are malformed is refused, naming the file', async () => {
+  const base = await tinyBase('bert');
+  const file = await readSafetensors(join(fixture, 'adapter_model.safetensors'));
+  const cases: [Record<string, string>, Map<string, SafeTensor>, RegExp][] = [
+    [{ plmkit_base_model: '{oops' }, file.tensors, /metadata "plmkit_base_model" is not valid JSON/],
+    [{ plmkit_base_model: '{"model_type": "gpt2"}' }, file.tensors, /metadata "plmkit_base_model": /],
+    [
+      { format: 'pt' },
+      new Map([...file.tensors].map(([k, t]) => [k.replace('base_model.model.', ''), t])),
+      /is not a PEFT key/,
+    ],
+  ];
+  for (const [metadata, tensors, message] of cases) {
+    const dir = await mkdtemp(join(tmpdir(), 'plmkit-pet-'));
+    await cp(join(fixture, 'adapter_config.json'), join(dir, 'adapter_config.json'));
+    await writeSafetensors(join(dir, 'adapter_model.safetensors'), tensors, { metadata });
+    await assert.rejects(loadPet(dir, base.config), (e: Error) => {
+      assert.match(e.message, message);
+      assert.ok(e.message.startsWith(`${dir}/adapter_model.safetensors: `), e.message);
+      return true;
+    });
+    await rm(dir, { recursive: true });
+  }
 });

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { finetune } from '../../classify/finetune.js';
 import { FINETUNE_HYPERPARAMETERS } from '../../classify/hyperparameters.js';
 import { setupRun } from '../../classify/setup.js';
+import { writeFileAtomic } from '../../io/atomic-file.js';
 import { keepRunOptions } from '../../io/run-record.js';
 import { DEFAULT_MODEL } from '../default-model.js';
 import { parseOptions } from '../options.js';
@@ -107,6 +108,18 @@ export async function runFinetune(a: FinetuneArgs): Promise<void> {
     `finetune: ${setup.train.length} train / ${setup.dev.length} eval examples, labels ${setup.labelNames.join(', ')}, ` +
       `${setup.initialised.length} parameter tensors freshly initialised\n`,
   );
+  if (setup.skippedRows.length > 0) {
+    // --skip-bad-rows: say how many and which, and keep the list with the run.
+    const shown = setup.skippedRows.slice(0, 3).map((r) => `${r.file}:${r.line}: ${r.reason}`);
+    process.stderr.write(
+      `finetune: skipped ${setup.skippedRows.length} bad rows (${shown.join('; ')}${setup.skippedRows.length > 3 ? '; ...' : ''}); ` +
+        `all in ${join(a.out, 'skipped-rows.json')}\n`,
+    );
+    await writeFileAtomic(
+      join(a.out, 'skipped-rows.json'),
+      JSON.stringify(setup.skippedRows, null, 2) + '\n',
+    );
+  }
   const result = await finetune({
     config: setup.config,
     initial: setup.initial,

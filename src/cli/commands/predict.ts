@@ -1,11 +1,16 @@
 // `plmkit predict` and `plmkit eval`: batch inference with a classifier directory.
 
 import type { Command } from 'commander';
+import { z } from 'zod';
 import { TextClassifier } from '../../classify/classifier.js';
-import { loadDataset, readExamplesFile } from '../../io/data/index.js';
+import { DatasetError, loadDataset, readExamplesFile } from '../../io/data/index.js';
 import { DEFAULT_MODEL } from '../default-model.js';
+import { parseOptions } from '../options.js';
 
 const num = (v: string) => Number(v);
+
+/** The numeric options both commands take, checked before anything is loaded. */
+const batching = z.object({ batchSize: z.int().positive(), maxLength: z.int().positive() });
 
 export function registerPredict(program: Command): void {
   program
@@ -19,6 +24,7 @@ export function registerPredict(program: Command): void {
     .option('--json', 'JSON Lines output (the only format)', true)
     .action(
       async (o: { data: string; model: string; adapter?: string; batchSize: number; maxLength: number }) => {
+        await parseOptions(batching, { batchSize: o.batchSize, maxLength: o.maxLength });
         const clf = await TextClassifier.load(o.model, o.adapter ? { adapter: o.adapter } : {});
         const { examples } = await readExamplesFile(o.data, { requireLabel: false });
         const preds = await clf.predict(examples, { batchSize: o.batchSize, maxLength: o.maxLength });
@@ -35,6 +41,7 @@ export function registerPredict(program: Command): void {
     .option('--adapter <dir>', 'a PET module (with its head) to put on the base model')
     .option('--split <split>', 'split of a registered data set', 'dev')
     .option('--data-dir <dir>', 'where data sets are looked up first')
+    .option('--skip-bad-rows', 'skip malformed rows (counted in the output as "skipped") instead of stopping')
     .option('--batch-size <n>', 'rows per batch', num, 64)
     .option('--max-length <n>', "tokens per row after truncation, at most the model's positions", num, 512)
     .option('--json', 'JSON output (the only format)', true)
@@ -45,20 +52,27 @@ export function registerPredict(program: Command): void {
         adapter?: string;
         split: 'train' | 'dev' | 'test';
         dataDir?: string;
+        skipBadRows?: boolean;
         batchSize: number;
         maxLength: number;
       }) => {
+        await parseOptions(batching, { batchSize: o.batchSize, maxLength: o.maxLength });
         const clf = await TextClassifier.load(o.model, o.adapter ? { adapter: o.adapter } : {});
         const data = await loadDataset(o.data, {
           split: o.split,
           ...(o.dataDir ? { dataDir: o.dataDir } : {}),
+          ...(o.skipBadRows ? { skipBadRows: true } : {}),
         });
+        if (data.examples.length === 0)
+          throw new DatasetError(
+            `${data.source}: no examples to evaluate${data.skipped > 0 ? ` (all ${data.skipped} rows were bad and skipped)` : ''}`,
+          );
         const m = await clf.evaluate(data.examples, data.labelNames, {
           batchSize: o.batchSize,
           maxLength: o.maxLength,
         });
         process.stdout.write(
-          `${JSON.stringify({ model: o.model, data: data.source, accuracy: m.accuracy, macro_f1: m.macroF1, count: m.count })}\n`,
+          `${JSON.stringify({ model: o.model, data: data.source, accuracy: m.accuracy, macro_f1: m.macroF1, count: m.count, ...(o.skipBadRows ? { skipped: data.skipped } : {}) })}\n`,
         );
         await clf.release();
       },

@@ -54,8 +54,12 @@ export class ExampleCollector {
     }
     const example: Example = { text, label: NO_LABEL };
     if (typeof textPair === 'string' && textPair !== '') example.textPair = textPair;
+    // -1 is how GLUE's test splits (and NO_LABEL here) write "no label".
     const unlabelled =
-      label === undefined || label === null || (typeof label === 'string' && label.trim() === '');
+      label === undefined ||
+      label === null ||
+      (typeof label === 'string' && (label.trim() === '' || label.trim() === String(NO_LABEL))) ||
+      label === NO_LABEL;
     if (unlabelled && this.options.requireLabel === false) {
       this.examples.push(example);
       this.rawLabels.push(undefined);

@@ -96,7 +96,20 @@ export async function readDelimited(path: string, options: DelimitedOptions = {}
     if (batch !== '') yield batch;
   }
   const source = Readable.from(text(), { objectMode: false });
-  const parser = parse({ delimiter, quote, relax_column_count: true, info: true, skip_empty_lines: false });
+  // The last line of the last record parsed, seen as the parser goes (records read by the loop below can
+  // lag behind it): an unclosed quote opens the record on the next line.
+  let parsedEnd = 0;
+  const parser = parse({
+    delimiter,
+    quote,
+    relax_column_count: true,
+    info: true,
+    skip_empty_lines: false,
+    on_record: (record: string[], context: { lines: number }) => {
+      parsedEnd = context.lines;
+      return record;
+    },
+  });
   source.on('error', (error) => parser.destroy(error));
   source.pipe(parser);
 
@@ -104,6 +117,10 @@ export async function readDelimited(path: string, options: DelimitedOptions = {}
   const mapping = options.columns ?? {};
   let columns = hasHeader ? null : resolveColumns(mapping, null, { file: path, line: 1, requireLabel });
   let previousEnd = 0;
+  // Fields per record: the header's, or the first record's without one. csv-parse is told to accept any
+  // count so that a record with more is a bad row (file:line) rather than a syntax error; one with fewer
+  // is bad only if it lacks a cell that is read (missing text or label).
+  let width = hasHeader ? undefined : -1;
   try {
     for await (const { record, info } of parser as AsyncIterable<{
       record: string[];
@@ -114,11 +131,19 @@ export async function readDelimited(path: string, options: DelimitedOptions = {}
       if (record.length === 1 && record[0].trim() === '') continue;
       if (columns === null) {
         columns = resolveColumns(mapping, record, { file: path, line: start, requireLabel });
+        width = record.length;
         continue;
       }
+      if (width === -1) width = record.length;
       let invalid = false;
       for (let line = start; line <= info.lines && !invalid; line++) invalid = badUtf8.has(line);
       if (invalid) rows.bad(start, 'invalid UTF-8');
+      else if (record.length > width!)
+        rows.bad(
+          start,
+          `${record.length} fields where ${hasHeader ? 'the header has' : 'the first row has'} ${width} ` +
+            '(an unquoted delimiter inside a text?)',
+        );
       else {
         const pair = columns.textPair === null ? undefined : record[columns.textPair];
         const label = columns.label === null ? undefined : record[columns.label];
@@ -128,7 +153,13 @@ export async function readDelimited(path: string, options: DelimitedOptions = {}
     }
   } catch (error) {
     if (error instanceof CsvError) {
-      const line = typeof error['lines'] === 'number' ? error['lines'] : previousEnd + 1;
+      // An unclosed quote is only found at the end of the file: name the line of the record it opens.
+      const line =
+        error.code === 'CSV_QUOTE_NOT_CLOSED'
+          ? parsedEnd + 1
+          : typeof error['lines'] === 'number'
+            ? error['lines']
+            : previousEnd + 1;
       throw new DataRowError(path, line, `CSV syntax error: ${error.message}`);
     }
     throw error;

@@ -51,9 +51,13 @@ export function labelNamesFromReadme(readme: string): string[] | undefined {
   return out;
 }
 
-/** Facts for a data set folder: the table entry, else label names from its README.md if it states them. */
-export async function datasetFacts(name: string, dir: string): Promise<DatasetFacts> {
-  if (Object.hasOwn(KNOWN_DATASETS, name)) return KNOWN_DATASETS[name] as DatasetFacts;
+/**
+ * Facts for a data set folder: the table entry of a registered name, else label names from its README.md if
+ * it states them. `name` undefined: a folder given by path, whose own name says nothing (a user's folder
+ * called `olid` need not hold OLID's labels).
+ */
+export async function datasetFacts(name: string | undefined, dir: string): Promise<DatasetFacts> {
+  if (name !== undefined && Object.hasOwn(KNOWN_DATASETS, name)) return KNOWN_DATASETS[name] as DatasetFacts;
   let readme: string;
   try {
     readme = await readFile(join(dir, 'README.md'), 'utf8');

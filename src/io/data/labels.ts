@@ -5,16 +5,29 @@ export type RawLabel = number | string;
 
 const DECIMAL = /^(0|[1-9][0-9]*)$/;
 
+/**
+ * The largest integer label accepted: integer labels are class ids, and a classification head gets one row
+ * per id up to the largest, so a far larger id is a wrong column rather than a class.
+ */
+export const MAX_CLASS_ID = 99_999;
+
+const tooLarge = (label: number | string) =>
+  `label ${label} is above ${MAX_CLASS_ID}, the largest class id accepted (integer labels are class ids 0, 1, ...)`;
+
 /** Checks a label value from a JSON row or a CSV/TSV cell; returns the raw label or an error reason. */
 export function parseRawLabel(value: unknown): { label: RawLabel } | { error: string } {
   if (value === undefined || value === null) return { error: 'missing label' };
   if (typeof value === 'number') {
-    if (Number.isSafeInteger(value) && value >= 0) return { label: value };
-    return { error: `label ${value} is not a non-negative integer` };
+    if (!(Number.isSafeInteger(value) && value >= 0))
+      return { error: `label ${value} is not a non-negative integer` };
+    if (value > MAX_CLASS_ID) return { error: tooLarge(value) };
+    return { label: value };
   }
   if (typeof value === 'string') {
     const name = value.trim();
-    return name === '' ? { error: 'missing label (empty)' } : { label: name };
+    if (name === '') return { error: 'missing label (empty)' };
+    if (DECIMAL.test(name) && Number(name) > MAX_CLASS_ID) return { error: tooLarge(name) };
+    return { label: name };
   }
   return { error: `label must be an integer or a string, got ${JSON.stringify(value)}` };
 }

@@ -124,7 +124,7 @@ async function loadFolder(info: DatasetInfo, options: LoadDatasetOptions): Promi
       `data set "${info.name}" (${info.location}) has no split "${split}" (splits: ${Object.keys(info.splits).join(', ')})`,
     );
   }
-  const facts = await datasetFacts(info.name, info.location);
+  const facts = await datasetFacts(info.origin === 'path' ? undefined : info.name, info.location);
   const format: DelimitedOptions = {};
   const columns = options.columns ?? facts.columns;
   if (columns !== undefined) format.columns = columns;

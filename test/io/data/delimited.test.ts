@@ -66,7 +66,24 @@ describe('readDelimited: CSV', () => {
     ['empty text', 'text,label\nok,0\n"  ",1\n', 3, /empty text/],
     ['missing label cell', 'text,label\nok,0\nonly\n', 3, /missing label/],
     ['empty label', 'text,label\nok,0\nx,\n', 3, /missing label \(empty\)/],
-    ['unclosed quote (syntax)', 'text,label\nok,0\n"open,1\nmore,0\n', 4, /CSV syntax error/],
+    [
+      'unclosed quote (syntax): the line it opens on',
+      'text,label\nok,0\n"open,1\nmore,0\n',
+      3,
+      /CSV syntax error/,
+    ],
+    [
+      'unclosed quote after a multi-line record',
+      'text,label\n"multi\nline",1\n"open,1\nmore,0\n',
+      4,
+      /CSV syntax error/,
+    ],
+    [
+      'more fields than the header',
+      'text,label\nok,0\nhello, world,1\n',
+      3,
+      /3 fields where the header has 2/,
+    ],
     ['bad closing quote (syntax)', 'text,label\nok,0\n"a"b,1\n', 3, /CSV syntax error/],
     [
       'invalid UTF-8 inside a multi-line record',

@@ -154,4 +154,25 @@ describe('readJsonl', () => {
     ]);
     assert.deepEqual(result.labelNames, ['pos']);
   });
+
+  test('label -1 means unlabelled (GLUE test splits) where labels are not required, and is refused where they are', async () => {
+    const path = await files.write(
+      'glue-test.jsonl',
+      '{"text": "a", "label": -1}\n{"text": "b", "label": "-1"}\n',
+    );
+    await assert.rejects(readJsonl(path), /glue-test\.jsonl:1: label -1 is not a non-negative integer/);
+    const result = await readJsonl(path, { requireLabel: false });
+    assert.deepEqual(result.examples, [
+      { text: 'a', label: NO_LABEL },
+      { text: 'b', label: NO_LABEL },
+    ]);
+  });
+
+  test('an integer label far above any class count is refused at its line', async () => {
+    const path = await files.write(
+      'huge.jsonl',
+      '{"text": "a", "label": 0}\n{"text": "b", "label": 5000000000}\n',
+    );
+    await assert.rejects(readJsonl(path), /huge\.jsonl:2: label 5000000000 is above 99999/);
+  });
 });

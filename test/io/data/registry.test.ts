@@ -148,6 +148,18 @@ describe('registry', () => {
     assert.equal(fromFolder.examples.length, 1);
     await assert.rejects(loadDataset(join(files.root(), 'nope.jsonl')), /no such data file or folder/);
   });
+
+  test("a folder given by path is read as it is, even when it shares a registered set's name", async () => {
+    await files.write(
+      'mine/olid/train.jsonl',
+      jsonl([
+        ['a', 0],
+        ['b', 2],
+      ]),
+    );
+    const own = await loadDataset(join(files.root(), 'mine', 'olid'));
+    assert.deepEqual(own.labelNames, ['0', '1', '2']);
+  });
 });
 
 const shared = resolve(projectRoot(), '..', 'shared', 'data');

@@ -1,0 +1,38 @@
+// Options from a --config file and flags: errors name the file only for what came from it, and name the key.
+
+import assert from 'node:assert/strict';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { z } from 'zod';
+import { parseOptions } from '../../src/cli/options.js';
+
+const schema = z.strictObject({ epochs: z.int().positive(), lr: z.number().positive().optional() });
+
+test('--config errors name the file and the key; flag errors name the flag only', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'plmkit-options-'));
+  const bad = join(dir, 'bad.json');
+  await writeFile(bad, '{"epochs": 2,, }');
+  await assert.rejects(parseOptions(schema, { config: bad }), (e: Error) => e.message.startsWith(`${bad}: `));
+  const list = join(dir, 'list.json');
+  await writeFile(list, '[1]');
+  await assert.rejects(
+    parseOptions(schema, { config: list }),
+    /list\.json: expected a JSON object of options/,
+  );
+  const unknown = join(dir, 'unknown.json');
+  await writeFile(unknown, '{"epochs": 2, "epoch": 3}');
+  await assert.rejects(
+    parseOptions(schema, { config: unknown }),
+    /unknown\.json: option "epoch": Unrecognized key/,
+  );
+  const fine = join(dir, 'fine.json');
+  await writeFile(fine, '{"epochs": 2}');
+  assert.deepEqual(await parseOptions(schema, { config: fine, lr: 0.1 }), { epochs: 2, lr: 0.1 });
+  await assert.rejects(parseOptions(schema, { config: fine, lr: -1 }), (e: Error) =>
+    /^option "lr"/.test(e.message),
+  );
+  await writeFile(fine, '{"epochs": 0}');
+  await assert.rejects(parseOptions(schema, { config: fine }), /fine\.json: option "epochs"/);
+});
