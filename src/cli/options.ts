@@ -31,7 +31,7 @@ async function readConfigFile(file: string): Promise<Record<string, unknown>> {
   try {
     v = JSON.parse(await readFile(file, 'utf8'));
   } catch (e) {
-    throw new Error(`${file}: ${(e as Error).message}`);
+    throw new Error(`${file}: ${(e as Error).message}`, { cause: e });
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v))
     throw new Error(`${file}: expected a JSON object of options`);
