@@ -153,7 +153,15 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const history = saved?.history ?? [];
   let lossSum = saved?.lossSum ?? 0;
   let lossCount = saved?.lossCount ?? 0;
-  if (state.step > 0) await log.write({ event: 'resume', step: state.step });
+  if (state.step > 0) {
+    // Steps and evaluations logged after the checkpoint are run, and logged, again.
+    await log.rewind(
+      (e) =>
+        !(e['event'] === 'step' && (e['step'] as number) > state.step) &&
+        !(e['event'] === 'eval' && (e['epoch'] as number) > history.length),
+    );
+    await log.write({ event: 'resume', step: state.step });
+  }
   await step.reseed(state.step);
   // Dropout moves to seeds salted by the step at every checkpoint, as a resumed run's fresh sessions do.
   const saveCheckpoint = async () => {
@@ -167,13 +175,46 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
     return f;
   };
 
-  const bar = o.quiet ? undefined : progress('train', total);
+  const bar = o.quiet ? undefined : progress('train', total, state.step);
   let ranThisCall = 0;
   let tokens = 0;
   const t0 = Date.now();
+  // End of epoch: evaluate, record, export, checkpoint.
+  const endEpoch = async (epoch: number) => {
+    const logits = await predictLogits(evalFn, o.dev, evalFeeds(o.dev), o.batchSize * 2, cfg.numLabels);
+    const m = classificationMetrics(
+      o.dev.map((e) => e.label),
+      argmaxRows(logits, cfg.numLabels),
+    );
+    const rec: EpochRecord = {
+      epoch: epoch + 1,
+      step: state.step,
+      trainLoss: lossSum / Math.max(1, lossCount),
+      ...m,
+    };
+    lossSum = 0;
+    lossCount = 0;
+    const prevBest = bestOf(history);
+    history.push(rec);
+    await log.write({ event: 'eval', ...rec });
+    if (!o.quiet)
+      process.stderr.write(
+        `\nepoch ${rec.epoch}: dev accuracy ${(m.accuracy * 100).toFixed(2)}, macro-F1 ${(m.macroF1 * 100).toFixed(2)}\n`,
+      );
+    if (o.keep === 'best' && (!prevBest || rec.accuracy > prevBest.accuracy))
+      await replaceDir(join(o.outDir, 'best'), (tmp) => o.exportModel(tmp, currentValues()));
+    await saveCheckpoint();
+  };
+
   try {
-    while (state.step < total) {
+    // An epoch is evaluated once its last step has run; a checkpoint written at that step but before the
+    // evaluation (checkpointEvery divides the epoch) leaves it to the resumed run.
+    while (state.step < total || history.length < o.epochs) {
       const epoch = Math.floor(state.step / batchesPerEpoch);
+      if (history.length < epoch) {
+        await endEpoch(history.length);
+        continue;
+      }
       const batches = epochBatches(o.train, o.batchSize, o.seed, epoch);
       let bi = state.step - epoch * batchesPerEpoch;
       while (bi < batches.length) {
@@ -214,30 +255,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
         bi += k;
         if (o.checkpointEvery && state.step % o.checkpointEvery === 0) await saveCheckpoint();
       }
-      // End of epoch: evaluate, record, export.
-      const logits = await predictLogits(evalFn, o.dev, evalFeeds(o.dev), o.batchSize * 2, cfg.numLabels);
-      const m = classificationMetrics(
-        o.dev.map((e) => e.label),
-        argmaxRows(logits, cfg.numLabels),
-      );
-      const rec: EpochRecord = {
-        epoch: epoch + 1,
-        step: state.step,
-        trainLoss: lossSum / Math.max(1, lossCount),
-        ...m,
-      };
-      lossSum = 0;
-      lossCount = 0;
-      const prevBest = bestOf(history);
-      history.push(rec);
-      await log.write({ event: 'eval', ...rec });
-      if (!o.quiet)
-        process.stderr.write(
-          `\nepoch ${rec.epoch}: dev accuracy ${(m.accuracy * 100).toFixed(2)}, macro-F1 ${(m.macroF1 * 100).toFixed(2)}\n`,
-        );
-      if (o.keep === 'best' && (!prevBest || rec.accuracy > prevBest.accuracy))
-        await replaceDir(join(o.outDir, 'best'), (tmp) => o.exportModel(tmp, currentValues()));
-      await saveCheckpoint();
+      await endEpoch(epoch);
     }
   } finally {
     bar?.stop();

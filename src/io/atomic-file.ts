@@ -2,8 +2,29 @@
 // target, so a reader sees the old complete file or the new complete one, never a torn write.
 
 import { randomBytes } from 'node:crypto';
-import { open, rename, unlink } from 'node:fs/promises';
+import { open, readdir, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+
+/** Whether process `pid` is running (on this machine). */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes temporary files that writes to `path` by processes no longer running left behind (killed). */
+async function removeStaleTemporaries(path: string): Promise<void> {
+  const prefix = `.${basename(path)}.`;
+  const names = await readdir(dirname(path)).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(\d+)\.[0-9a-f]{12}\.tmp$/.exec(name.slice(prefix.length));
+    if (m && !isRunning(Number(m[1]))) await unlink(join(dirname(path), name)).catch(() => undefined);
+  }
+}
 
 /**
  * Writes `chunks` to `path` atomically: into a temporary file in the same directory, fsynced, then renamed
@@ -15,6 +36,7 @@ export async function writeFileAtomic(
 ): Promise<void> {
   const chunks: Iterable<Uint8Array> =
     typeof data === 'string' ? [Buffer.from(data, 'utf8')] : data instanceof Uint8Array ? [data] : data;
+  await removeStaleTemporaries(path);
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   const fh = await open(tmp, 'wx');
   let ok = false;

@@ -17,14 +17,15 @@ export const MODEL_SHA256 = 'modelSha256';
  * order), so a run notices when the weights behind a path have changed. Undefined when there are none.
  */
 export async function weightsFingerprint(dir: string): Promise<string | undefined> {
+  // The files the reader loads, in its order of preference (readSafetensorsDir).
   const index = join(dir, 'model.safetensors.index.json');
   let files: string[];
-  if (await pathExists(index)) {
+  if (await pathExists(join(dir, 'model.safetensors'))) files = ['model.safetensors'];
+  else if (await pathExists(index)) {
     const map = (JSON.parse(await readFile(index, 'utf8')) as { weight_map?: Record<string, string> })
       .weight_map;
     files = [...new Set(Object.values(map ?? {}))].sort();
-  } else if (await pathExists(join(dir, 'model.safetensors'))) files = ['model.safetensors'];
-  else return undefined;
+  } else return undefined;
   const hash = createHash('sha256');
   for (const f of files) {
     hash.update(`${f}\0`);
@@ -33,24 +34,31 @@ export async function weightsFingerprint(dir: string): Promise<string | undefine
   return hash.digest('hex');
 }
 
-const show = (v: unknown) => (v === undefined ? 'absent' : JSON.stringify(v));
+const show = (v: unknown) => (v === undefined || v === null ? 'absent' : JSON.stringify(v));
 
 /**
  * Writes `options` to `file`; if the file is there already (a resumed run), first checks that every option
  * both records have is the same, except the `free` ones (where the directory is, how often it evaluates),
- * and refuses with the differences otherwise. Options one record lacks (written by an older version) are
- * not compared. With `model`, the record also holds the weights' fingerprint (MODEL_SHA256), which is
+ * and refuses with the differences otherwise. `keys` names every option the command has: those not given
+ * are recorded as null, so that giving one on a resumed run (or leaving out one given before) is a
+ * difference too. Options a record lacks altogether (written by an older version) are not compared. With
+ * `model`, the record also holds the weights' fingerprint (MODEL_SHA256), which is
  * compared instead of the model's path (a moved checkout resumes; changed weights behind a path do not).
  */
 export async function keepRunOptions(
   file: string,
   options: object,
-  opts: { readonly free?: readonly string[]; readonly model?: string } = {},
+  opts: {
+    readonly free?: readonly string[];
+    readonly model?: string;
+    readonly keys?: readonly string[];
+  } = {},
 ): Promise<void> {
   const fingerprint = opts.model === undefined ? undefined : await weightsFingerprint(opts.model);
   const now = JSON.parse(
     JSON.stringify(fingerprint ? { ...options, [MODEL_SHA256]: fingerprint } : options),
   ) as Record<string, unknown>;
+  for (const k of opts.keys ?? []) if (!(k in now)) now[k] = null;
   const free = ['out', ...(opts.free ?? []), ...(fingerprint ? ['model'] : [])];
   let before: Record<string, unknown> | undefined;
   try {

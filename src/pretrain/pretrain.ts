@@ -235,7 +235,16 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   const saved = await loadTrainState<{ seconds: number; evals: (MlmEval & { step: number })[] }>(ckpt, state);
   let seconds = saved?.seconds ?? 0;
   const evals = saved?.evals ?? [];
-  if (saved) await log.write({ event: 'resume', step: state.step });
+  if (saved) {
+    // Steps and evaluations logged after the checkpoint, and the final pseudo-perplexity, are computed,
+    // and logged, again.
+    await log.rewind(
+      (e) =>
+        e['event'] !== 'pseudo_perplexity' &&
+        !(e['event'] !== 'resume' && (e['step'] as number) > state.step),
+    );
+    await log.write({ event: 'resume', step: state.step });
+  }
   await step.reseed(state.step);
   const paramFeeds = (): Record<string, HostTensor> =>
     Object.fromEntries(
@@ -250,7 +259,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
 
   // The untrained model's held-out score is the curve's starting point.
   if (state.step === 0 && evals.length === 0) await runEval();
-  const bar = o.quiet ? undefined : progress('pretrain', total);
+  const bar = o.quiet ? undefined : progress('pretrain', total, state.step);
   let order: number[] = [];
   let orderEpoch = -1;
   let ran = 0;

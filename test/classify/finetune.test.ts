@@ -236,3 +236,44 @@ test('setupRun reports the rows --skip-bad-rows skipped, and refuses a split wit
     /dev\.jsonl: no evaluation examples \(all 1 rows were bad and skipped\)/,
   );
 });
+
+test('a run stopped between the checkpoint at an epoch end and that epoch evaluation evaluates it on resume, logging each event once', async () => {
+  const model = await tinyModelDir();
+  const data = await toyData();
+  const whole = await mkdtemp(join(tmpdir(), 'plmkit-run-'));
+  const split = await mkdtemp(join(tmpdir(), 'plmkit-run-'));
+  // 96 rows in batches of 16: 6 steps per epoch, so a checkpoint every 6 steps falls on each epoch's end,
+  // before its evaluation.
+  const a = await finetune({ ...(await options(model, data, whole)), checkpointEvery: 6 });
+  const base = { ...(await options(model, data, split)), checkpointEvery: 6 };
+  let exports = 0;
+  await assert.rejects(
+    finetune({
+      ...base,
+      exportModel: async (dir, values) => {
+        // Dies while exporting epoch 1's best model, after the evaluation was logged.
+        if (exports++ === 0) throw new Error('killed');
+        await base.exportModel(dir, values);
+      },
+    }),
+    /killed/,
+  );
+  const b = await finetune(base);
+  assert.deepEqual(b.history, a.history);
+  assert.equal(b.history.length, 4);
+  const wa = await readFile(join(whole, 'best', 'model.safetensors'));
+  const wb = await readFile(join(split, 'best', 'model.safetensors'));
+  assert.ok(wa.equals(wb), 'exported weights differ');
+  const events = (await readFile(join(split, 'log.jsonl'), 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { event: string; epoch?: number; step: number });
+  assert.deepEqual(
+    events.filter((e) => e.event === 'eval').map((e) => e.epoch),
+    [1, 2, 3, 4],
+  );
+  assert.deepEqual(
+    events.filter((e) => e.event === 'resume').map((e) => e.step),
+    [6],
+  );
+});

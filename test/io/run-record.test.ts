@@ -33,6 +33,26 @@ test('the same options resume; other options are refused with both values; free 
   assert.equal(JSON.parse(await readFile(file, 'utf8')).dropout, 0);
 });
 
+test('with the list of keys, an option given on one run and not the other is a difference', async () => {
+  const dir = await freshDir();
+  const file = join(dir, 'run.json');
+  const keys = ['lr', 'trainable', 'limitTrain'];
+  await keepRunOptions(file, { lr: 0.001 }, { keys });
+  assert.deepEqual(JSON.parse(await readFile(file, 'utf8')), {
+    lr: 0.001,
+    trainable: null,
+    limitTrain: null,
+  });
+  await keepRunOptions(file, { lr: 0.001 }, { keys });
+  await assert.rejects(
+    keepRunOptions(file, { lr: 0.001, trainable: '^classifier' }, { keys }),
+    /trainable: absent there, "\^classifier" now/,
+  );
+  const given = join(dir, 'given.json');
+  await keepRunOptions(given, { lr: 0.001, limitTrain: 64 }, { keys });
+  await assert.rejects(keepRunOptions(given, { lr: 0.001 }, { keys }), /limitTrain: 64 there, absent now/);
+});
+
 test('with a model, its weights are fingerprinted: a moved copy resumes, changed weights are refused', async () => {
   const dir = await freshDir();
   const a = join(dir, 'model-a');

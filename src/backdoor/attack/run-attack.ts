@@ -155,7 +155,10 @@ async function scores(
 
 export async function runAttack(a: AttackConfig): Promise<Record<string, unknown>> {
   await mkdir(a.out, { recursive: true });
-  await keepRunOptions(join(a.out, 'config.json'), a, { model: a.model });
+  await keepRunOptions(join(a.out, 'config.json'), a, {
+    model: a.model,
+    keys: Object.keys(AttackConfig.shape),
+  });
   const metricsFile = join(a.out, 'metrics.json');
   if (await pathExists(metricsFile)) return JSON.parse(await readFile(metricsFile, 'utf8'));
 

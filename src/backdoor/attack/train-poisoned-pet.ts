@@ -220,7 +220,7 @@ export async function trainPoisonedPet(o: PoisonedPetOptions): Promise<PoisonedP
   // Dropout seeds move with every checkpoint, so a resumed run draws the uninterrupted run's masks.
   await step.reseed(state.step);
   let ran = 0;
-  const bar = o.quiet ? undefined : progress('attack', total);
+  const bar = o.quiet ? undefined : progress('attack', total, state.step);
   const t0 = Date.now();
   let tokens = 0;
   try {

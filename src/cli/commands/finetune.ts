@@ -103,7 +103,10 @@ export async function runFinetune(a: FinetuneArgs): Promise<void> {
   });
   await mkdir(a.out, { recursive: true });
   // A resumed run must be given the same options (and the same weights, unless from scratch).
-  await keepRunOptions(join(a.out, 'run.json'), a, a.fromScratch ? {} : { model: a.model });
+  await keepRunOptions(join(a.out, 'run.json'), a, {
+    keys: Object.keys(FinetuneArgs.shape),
+    ...(a.fromScratch ? {} : { model: a.model }),
+  });
   process.stderr.write(
     `finetune: ${setup.train.length} train / ${setup.dev.length} eval examples, labels ${setup.labelNames.join(', ')}, ` +
       `${setup.initialised.length} parameter tensors freshly initialised\n`,

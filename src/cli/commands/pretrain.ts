@@ -168,6 +168,7 @@ async function runPretrain(a: PretrainArgs): Promise<void> {
   // A resumed run must be given the same options and weights; how often it evaluates may change.
   await keepRunOptions(join(a.out, 'run.json'), a, {
     free: ['evalEvery', 'evalBlocks'],
+    keys: ['heldout', 'model', 'tokenizer', 'wholeWordMask', 'dropout'],
     ...(a.model ? { model: a.model } : {}),
   });
   // Tokenize once into token files in the run directory.
