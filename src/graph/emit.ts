@@ -5,7 +5,8 @@ import onnxProto from 'onnx-proto';
 import type { onnx as OnnxTypes } from 'onnx-proto';
 
 const { onnx } = onnxProto;
-import { ONNX_DTYPE, type DType, type TypedArray } from './dtype.js';
+import { allocate, ONNX_DTYPE, type DType, type TypedArray } from './dtype.js';
+import { f32ToF16Bits } from '../io/safetensors-format.js';
 import { fail, type LowerContext, type Node, type OnnxAttr, type Tensor } from './graph.js';
 import { InputOp, ParamOp } from './ops/core.js';
 import { deriveSeed } from '../runtime/random.js';
@@ -48,11 +49,16 @@ function tensorProto(
   dims: readonly number[],
   data: ArrayLike<number> | TypedArray,
 ): OnnxTypes.ITensorProto {
+  const size = dims.reduce((a, b) => a * b, 1);
+  if (data.length !== size)
+    fail('emit', `tensor "${name}" has ${data.length} values, its shape [${dims.join(', ')}] needs ${size}`);
   let raw: Uint8Array;
-  if (ArrayBuffer.isView(data) && !(data instanceof DataView)) {
+  // A typed array of the dtype's own storage class is copied as bytes; anything else is converted by value
+  // (a Float64Array for a float32 tensor, numbers for float16).
+  if (ArrayBuffer.isView(data) && data.constructor === allocate(dtype, 0).constructor) {
     raw = typedBytes(data as TypedArray);
   } else {
-    const arr = Array.from(data as ArrayLike<number>);
+    const arr = Array.from(data as ArrayLike<number>, Number);
     switch (dtype) {
       case 'float32':
         raw = typedBytes(Float32Array.from(arr));
@@ -70,7 +76,8 @@ function tensorProto(
         raw = Uint8Array.from(arr.map((v) => (v ? 1 : 0)));
         break;
       case 'float16':
-        fail('emit', 'float16 constants must be given as raw Uint16Array bits');
+        raw = typedBytes(Uint16Array.from(arr, f32ToF16Bits));
+        break;
     }
   }
   return { name, dataType: ONNX_DTYPE[dtype], dims: [...dims], rawData: raw };
@@ -148,6 +155,22 @@ function emitGraph(spec: EmitSpec, opts: GraphOptions = {}): OnnxTypes.IGraphPro
   const prefix = opts.constPrefix ?? '';
   let counter = 0;
 
+  // Names the caller chose (inputs, parameters, outputs, the enclosing graph's): a generated name that
+  // equals one (a user input called "c0" or "v12") gets a suffix, so that no value is silently confused.
+  const taken = new Set<string>([
+    ...outputEntries.map(([n]) => n),
+    ...nodes.map((n) => (n.op === InputOp || n.op === ParamOp ? leafName(n.outputs[0]!)! : '')),
+    ...(opts.outer ?? []),
+    ...(opts.leadingInputs ?? []).map((v) => v.name ?? ''),
+    ...(opts.leadingOutputs ?? []).map(([n]) => n),
+  ]);
+  const unique = (candidate: string): string => {
+    let n = candidate;
+    while (taken.has(n)) n += "'";
+    return n;
+  };
+  const generated = new Map<Tensor, string>();
+
   // The first output name asked for a tensor becomes that tensor's ONNX name, so no copy is needed.
   const outName = new Map<Tensor, string>();
   const extraOutputs: [string, Tensor][] = [];
@@ -159,17 +182,23 @@ function emitGraph(spec: EmitSpec, opts: GraphOptions = {}): OnnxTypes.IGraphPro
   const name = (t: Tensor): string => {
     const leaf = leafName(t);
     if (leaf) return leaf;
-    return (
-      outName.get(t) ??
-      (t.node.outputs.length === 1 ? `${prefix}v${t.node.id}` : `${prefix}v${t.node.id}_${t.index}`)
-    );
+    const out = outName.get(t);
+    if (out !== undefined) return out;
+    let n = generated.get(t);
+    if (n === undefined) {
+      n = unique(
+        t.node.outputs.length === 1 ? `${prefix}v${t.node.id}` : `${prefix}v${t.node.id}_${t.index}`,
+      );
+      generated.set(t, n);
+    }
+    return n;
   };
   let currentNode = 0;
   let subIndex = 0;
   const ctx: LowerContext = {
     name,
     outputName: (node, i) => name(node.outputs[i]!),
-    fresh: (hint) => `${prefix}${hint}_${currentNode}_${counter++}`,
+    fresh: (hint) => unique(`${prefix}${hint}_${currentNode}_${counter++}`),
     emit: (opType, inputs, outputs, attrs) => {
       onnxNodes.push({
         name: `${prefix}n${currentNode}_${subIndex++}`,
@@ -190,7 +219,7 @@ function emitGraph(spec: EmitSpec, opts: GraphOptions = {}): OnnxTypes.IGraphPro
     const key = `${dtype}|${dims.join(',')}|${values.join(',')}`;
     let n = constCache.get(key);
     if (!n) {
-      n = `${prefix}c${constCache.size}`;
+      n = unique(`${prefix}c${constCache.size}`);
       initializers.push(tensorProto(n, dtype, dims, values));
       constCache.set(key, n);
     }
@@ -267,6 +296,18 @@ export interface LoopSpec {
   readonly dropoutFromUniform?: boolean;
 }
 
+const LOOP_PLUMBING = new Set([
+  'iteration',
+  'cond_in',
+  'cond_out',
+  'loop_true',
+  'loop_zero',
+  'loop_one',
+  'steps_shape',
+  'steps_vec',
+  'steps_count',
+]);
+
 /** Name of the stacked input for a per-step leaf, and of a carried leaf's initial and final values. */
 export const loopNames = {
   stacked: (leaf: string) => `${leaf}@steps`,
@@ -289,6 +330,13 @@ export function emitLoopModel(spec: LoopSpec): OnnxTypes.ModelProto {
   const carried = names(spec.carried);
   const perStep = names(spec.perStep);
   const frozenNames = new Set(spec.frozen?.keys() ?? []);
+  // The Loop's own plumbing has fixed names; a leaf or output called the same would be confused with it.
+  for (const n of [...carried, ...perStep, ...frozenNames, ...Object.keys(spec.scan)])
+    if (LOOP_PLUMBING.has(n) || n.includes('@'))
+      fail(
+        'emitLoop',
+        `"${n}" is a name the Loop uses itself (${[...LOOP_PLUMBING].join(', ')}, or containing "@")`,
+      );
   const bodyOutputs: Record<string, Tensor> = {};
   spec.carriedNext.forEach((t, i) => (bodyOutputs[`${carried[i]}@next`] = t));
   for (const [k, t] of Object.entries(spec.scan)) bodyOutputs[k] = t;

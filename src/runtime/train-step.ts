@@ -32,7 +32,9 @@ export class NonFiniteLossError extends Error {
     readonly terms: Readonly<Record<string, number>>,
   ) {
     super(
-      `non-finite loss at step ${step}: ${Object.entries(terms)
+      `non-finite ${'grad_norm' in terms && Number.isFinite(terms['loss']) ? 'gradient' : 'loss'} at step ${step}: ${Object.entries(
+        terms,
+      )
         .map(([k, v]) => `${k}=${v}`)
         .join(', ')}; parameters are left at their step-${step - 1} values`,
     );
@@ -222,6 +224,10 @@ export class TrainStep {
     const gradNorm = out['grad_norm']!.data[0] as number;
     if (!Number.isFinite(loss) || Object.values(terms).some((v) => !Number.isFinite(v)))
       throw new NonFiniteLossError(step, { loss, ...terms });
+    // A finite loss can still have a NaN or infinite gradient (sqrt at 0, say), which the update would
+    // write into every parameter.
+    if (!Number.isFinite(gradNorm))
+      throw new NonFiniteLossError(step, { loss, ...terms, grad_norm: gradNorm });
     // Swap live and spare buffers: the old values become next step's output buffers.
     for (const [k, live] of [...state.params, ...state.slots]) {
       const updated = spare.get(k)!;
@@ -325,6 +331,7 @@ export class TrainStep {
     const termNames = Object.keys(this.outputs).filter((n) => n.startsWith('term:'));
     const finite =
       losses.every(Number.isFinite) &&
+      norms.every(Number.isFinite) &&
       termNames.every((n) => (out[loopNames.scanned(n)]!.data as Float32Array).every(Number.isFinite));
     if (!finite) {
       // Replay step by step: the single-step path stops at the first bad step with nothing lost.

@@ -6,12 +6,13 @@
 
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { describe, it } from 'node:test';
+import { describe, it, test } from 'node:test';
 
 import * as G from '../../src/graph/index.js';
 import { neededNodes } from '../../src/graph/emit.js';
 import { cumsum } from '../../src/graph/ops/scan.js';
 import { compile } from '../../src/runtime/compiled.js';
+import { f32 } from '../helpers/host.js';
 import type { HostTensor } from '../../src/runtime/ort.js';
 import {
   avoiding,
@@ -215,6 +216,13 @@ const CASES: readonly Case[] = [
     label: 'keepdims',
     inputs: [{ shape: [3, 2, 2], sample: distinct }],
     f: ([x]) => G.max(x!, [0, 2], true),
+  },
+  {
+    // Each maximum is tied with its copy: they share the cotangent, as the max of x itself has it.
+    op: 'ReduceMax',
+    label: 'ties',
+    inputs: [{ shape: [2, 3], sample: distinct }],
+    f: ([x]) => G.max(G.concat([x!, x!], 1), [1]),
   },
   // The run-time count is a constant of the shape: zero derivative, and the x· path must still flow.
   {
@@ -792,4 +800,20 @@ describe('gradients: ops that differences cannot check', () => {
       await fn.release();
     }
   });
+});
+
+test('edge values: pow(x, 0) and pow(0, p) have finite gradients, as in PyTorch; reversed symbolic slices are empty', async () => {
+  const g = new G.Graph();
+  const x = G.input(g, 'x', 'float32', [3]);
+  const p = G.input(g, 'p', 'float32', [3]);
+  const [gx, gp] = G.grad(G.sum(G.pow(x, p)), [x, p]);
+  const fn = await compile({ inputs: [x, p], outputs: { gx: gx!, gp: gp! } });
+  const out = await fn.run({ x: f32([3], [0, 0, 2]), p: f32([3], [0, 2, 0]) });
+  // d/dx x^p = p x^(p-1): 0 where p = 0; at x = 0, p = 2: 0. d/dp = x^p log x: 0 at x = 0, log 2 at x = 2.
+  assert.deepEqual([...(out.gx!.data as Float32Array)], [0, 0, 0]);
+  const gpv = [...(out.gp!.data as Float32Array)];
+  assert.deepEqual(gpv.slice(0, 2), [0, 0]);
+  assert.ok(Math.abs(gpv[2]! - Math.log(2)) < 1e-6, `${gpv[2]}`);
+  await fn.release();
+  assert.deepEqual(G.sliceAxis(G.input(g, 'b', 'float32', ['batch', 3]), 0, 3, 1).shape, [0, 3]);
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { crossEntropy, input, linear, mean, mul, sub, sum, tanh } from '../../src/graph/index.js';
+import { add, crossEntropy, input, linear, mean, mul, sqrt, sub, sum, tanh } from '../../src/graph/index.js';
 import { ModelBuilder } from '../../src/nn/builder.js';
 import { dense } from '../../src/nn/layers.js';
 import { Rng } from '../../src/runtime/random.js';
@@ -93,6 +93,36 @@ test('a non-finite loss stops training, names the step and terms, and keeps the 
   );
   assert.deepEqual(state.params.get('w'), before);
   assert.equal(state.step, 1);
+  await step.release();
+});
+
+test('a finite loss with a non-finite gradient stops training too, keeping the parameters', async () => {
+  const b = new ModelBuilder({ training: false });
+  const x = input(b.graph, 'x', 'float32', [2]);
+  const w = b.param('w', [2], { kind: 'zeros' });
+  // d sqrt(|w|^2) / dw is 0/0 at w = 0: the loss is 5, its gradient NaN.
+  const loss = add(sqrt(sum(mul(w, w))), sum(mul(x, x)));
+  const step = await TrainStep.create({
+    graph: b.graph,
+    loss,
+    trainable: [w],
+    batch: [x],
+    optimizer: { kind: 'sgd' },
+  });
+  const state = step.initState(b.initialValues(0));
+  for (const run of [
+    () => step.run(state, { x: f32([2], [1, 2]) }, 0.1),
+    () => step.runMany(state, [{ x: f32([2], [1, 2]) }, { x: f32([2], [1, 2]) }], [0.1, 0.1]),
+  ])
+    await assert.rejects(
+      run(),
+      (e: unknown) =>
+        e instanceof NonFiniteLossError &&
+        e.step === 1 &&
+        /non-finite gradient at step 1: loss=5, grad_norm=NaN/.test(e.message),
+    );
+  assert.deepEqual(state.params.get('w'), new Float32Array([0, 0]));
+  assert.equal(state.step, 0);
   await step.release();
 });
 

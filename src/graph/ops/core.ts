@@ -2,6 +2,7 @@
 
 import { allocate, isFloat, ONNX_DTYPE, type DType, type TypedArray } from '../dtype.js';
 import { fail, type Graph, type Tensor } from '../graph.js';
+import { f32ToF16Bits } from '../../io/safetensors-format.js';
 import { isStatic, type Shape } from '../shape.js';
 import { defineOp, lowerAs } from './registry.js';
 
@@ -68,9 +69,12 @@ export function constant(
   const size = shape.reduce((a, b) => a * b, 1);
   if (data.length !== size) fail('constant', `${data.length} values for shape [${shape.join(', ')}]`);
   const store = allocate(dtype, size);
+  // float16 values are stored as half bits: a Uint16Array is taken as such bits, numbers are converted.
+  const halfBits = dtype === 'float16' && !(data instanceof Uint16Array);
   for (let i = 0; i < size; i++) {
     const v = (data as ArrayLike<number | bigint>)[i]!;
-    (store as unknown as (number | bigint)[])[i] = dtype === 'int64' ? BigInt(v) : Number(v);
+    (store as unknown as (number | bigint)[])[i] =
+      dtype === 'int64' ? BigInt(v) : halfBits ? f32ToF16Bits(Number(v)) : Number(v);
   }
   return g.apply(ConstantOp, [], { dtype, shape, data: store })[0]!;
 }

@@ -72,9 +72,11 @@ export const DivOp = defineOp({
 export const PowOp = defineOp({
   name: 'Pow',
   infer: binaryType('Pow'),
+  // As PyTorch: d/dx is 0 where p = 0 (not 0 * x^-1, NaN at x = 0), and d/dp is 0 where x = 0 and p >= 0
+  // (not 0 * log 0).
   vjp: ({ inputs: [x, p], outputs: [y] }, [g]) => [
-    mul(g!, mul(p!, pow(x!, sub(p!, 1)))),
-    mul(g!, mul(y!, log(x!))),
+    mul(g!, where(equal(p!, 0), 0, mul(p!, pow(x!, sub(p!, 1))))),
+    mul(g!, where(and(equal(x!, 0), greaterOrEqual(p!, 0)), 0, mul(y!, log(x!)))),
   ],
   lower: lowerAs('Pow'),
 });

@@ -235,7 +235,9 @@ export const DropoutOp = defineOp<{ ratio: number; seed: number }>({
     const mask = ctx.outputName(node, 1);
     ctx.emit('RandomUniformLike', [ctx.name(x)], [u], {
       dtype: { kind: 'int', value: ONNX_DTYPE[x.dtype] },
-      seed: { kind: 'float', value: seed },
+      // The attribute is a float32: seeds are cut to their low 24 bits, which it holds exactly (whole
+      // 31-bit seeds would round, and neighbouring seeds would draw one mask).
+      seed: { kind: 'float', value: seed & 0xffffff },
     });
     ctx.emit('GreaterOrEqual', [u, ctx.constScalar(node.attrs.ratio, x.dtype)], [mask]);
     ctx.emit('Where', [mask, ctx.name(x), ctx.constScalar(0, x.dtype)], [kept]);

@@ -3,7 +3,8 @@
 import { isFloat } from '../dtype.js';
 import { fail, type Tensor } from '../graph.js';
 import { formatShape, normAxis, type Dim, type Shape } from '../shape.js';
-import { div, equal, where } from './elementwise.js';
+import { cast } from './core.js';
+import { div, equal, mul } from './elementwise.js';
 import { defineOp } from './registry.js';
 import { expandLike, squeeze, unsqueeze } from './shape-ops.js';
 
@@ -64,10 +65,12 @@ export const ReduceMeanOp = defineOp<ReduceAttrs>({
 export const ReduceMaxOp = defineOp<ReduceAttrs>({
   name: 'ReduceMax',
   infer: reduceInfer('ReduceMax'),
-  // Ties all receive the cotangent (as in ONNX Runtime's and TensorFlow's rules).
+  // Tied maxima share the cotangent equally (TensorFlow's rule, and PyTorch's amax), so that the max of
+  // a tensor concatenated with itself has the max's gradient.
   vjp: ({ inputs: [x], outputs: [y], attrs }, [g]) => {
-    const hit = equal(x!, expandLike(kept(y!, x!, attrs), x!));
-    return [where(hit, expandLike(kept(g!, x!, attrs), x!), 0)];
+    const hit = cast(equal(x!, expandLike(kept(y!, x!, attrs), x!)), x!.dtype);
+    const ties = expandLike(reduce(ReduceSumOp, hit, attrs.axes, true), x!);
+    return [mul(hit, div(expandLike(kept(g!, x!, attrs), x!), ties))];
   },
   lower: lowerReduce('ReduceMax'),
 });

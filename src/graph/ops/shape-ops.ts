@@ -153,7 +153,8 @@ function sliceDim(d: Dim, start: number, end: number, step: number): Dim {
   if (typeof d === 'number') return sliceRange(d, start, end, step).count;
   const bound = (v: number) => (v >= BIG ? '' : v <= -BIG ? '' : String(v));
   if (step !== 1) return `${d}[${bound(start)}:${bound(end)}:${step}]`;
-  if (start >= 0 && end >= 0 && end < BIG) return end - start; // assumes the run-time dim reaches `end`
+  // Assumes the run-time dim reaches `end`; an empty range is empty at any size.
+  if (start >= 0 && end >= 0 && end < BIG) return Math.max(0, end - start);
   if (start < 0 && end >= BIG) return -start;
   if (start === 0 && end >= BIG) return d;
   return `${d}[${start}:${bound(end)}]`;
