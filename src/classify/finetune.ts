@@ -153,15 +153,14 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const history = saved?.history ?? [];
   let lossSum = saved?.lossSum ?? 0;
   let lossCount = saved?.lossCount ?? 0;
-  if (state.step > 0) {
-    // Steps and evaluations logged after the checkpoint are run, and logged, again.
-    await log.rewind(
-      (e) =>
-        !(e['event'] === 'step' && (e['step'] as number) > state.step) &&
-        !(e['event'] === 'eval' && (e['epoch'] as number) > history.length),
-    );
-    await log.write({ event: 'resume', step: state.step });
-  }
+  // Steps and evaluations logged after the checkpoint (or all of them, without one) are run, and logged,
+  // again.
+  await log.rewind(
+    (e) =>
+      !(e['event'] === 'step' && (e['step'] as number) > state.step) &&
+      !(e['event'] === 'eval' && (e['epoch'] as number) > history.length),
+  );
+  if (state.step > 0) await log.write({ event: 'resume', step: state.step });
   await step.reseed(state.step);
   // Dropout moves to seeds salted by the step at every checkpoint, as a resumed run's fresh sessions do.
   const saveCheckpoint = async () => {

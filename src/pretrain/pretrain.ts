@@ -224,6 +224,10 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   const blocksPerEpoch = train.blocks(blockLen);
   if (blocksPerEpoch < o.batchSize)
     throw new Error(`${o.trainTokens}: only ${blocksPerEpoch} blocks of ${blockLen} tokens`);
+  if (heldout && heldout.blocks(blockLen) === 0)
+    throw new Error(
+      `${o.heldoutTokens}: the held-out text is shorter than one block of ${blockLen} tokens, so nothing could be evaluated`,
+    );
   const tokensPerStep = o.batchSize * o.seqLen;
   const total = Math.ceil(o.totalTokens / tokensPerStep);
   const stepsPerEpoch = Math.floor(blocksPerEpoch / o.batchSize);
@@ -235,16 +239,14 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   const saved = await loadTrainState<{ seconds: number; evals: (MlmEval & { step: number })[] }>(ckpt, state);
   let seconds = saved?.seconds ?? 0;
   const evals = saved?.evals ?? [];
-  if (saved) {
-    // Steps and evaluations logged after the checkpoint, and the final pseudo-perplexity, are computed,
-    // and logged, again.
-    await log.rewind(
-      (e) =>
-        e['event'] !== 'pseudo_perplexity' &&
-        !(e['event'] !== 'resume' && (e['step'] as number) > state.step),
-    );
-    await log.write({ event: 'resume', step: state.step });
-  }
+  // Whatever a previous process logged beyond what the checkpoint holds (or everything, without one) is
+  // computed, and logged, again: steps after it, evaluations it does not list, the final pseudo-perplexity.
+  await log.rewind((e) => {
+    if (e['event'] === 'step') return (e['step'] as number) <= state.step;
+    if (e['event'] === 'eval') return evals.some((v) => v.step === e['step']);
+    return e['event'] === 'resume';
+  });
+  if (saved) await log.write({ event: 'resume', step: state.step });
   await step.reseed(state.step);
   const paramFeeds = (): Record<string, HostTensor> =>
     Object.fromEntries(

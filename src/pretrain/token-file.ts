@@ -2,7 +2,8 @@
 // read back in fixed-size blocks at random offsets, so training streams from disk in any order.
 
 import { createWriteStream } from 'node:fs';
-import { open, rename, stat } from 'node:fs/promises';
+import { open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { Tokenizer } from '../io/tokenizer/index.js';
 
 export async function writeTokenFile(
@@ -12,6 +13,9 @@ export async function writeTokenFile(
   sepId: number,
 ): Promise<{ tokens: number; documents: number }> {
   const tmp = `${path}.tmp-${process.pid}`;
+  // Half-written files that killed runs left: a token file of a large corpus is large.
+  for (const name of await readdir(dirname(path)).catch(() => [] as string[]))
+    if (name.startsWith(`${basename(path)}.tmp-`)) await rm(join(dirname(path), name), { force: true });
   const out = createWriteStream(tmp);
   let tokens = 0;
   let documents = 0;

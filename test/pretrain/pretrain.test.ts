@@ -107,9 +107,22 @@ test('MLM pretraining lowers the loss, resumes exactly, and exports a loadable f
   );
 
   const split = join(out, 'split');
-  const part = await pretrain({ ...options(split), stopAfterSteps: 20 });
+  // Stopped before the first checkpoint (step 7), then after step 25's log line but before any checkpoint
+  // past step 21: each resumed run logs again what came after its checkpoint, and no event twice.
+  await pretrain({ ...options(split), stopAfterSteps: 5 });
+  const part = await pretrain({ ...options(split), stopAfterSteps: 27 });
   assert.equal(part.completed, false);
   const rest = await pretrain(options(split));
+  const events = (dir: string) =>
+    readFile(join(dir, 'log.jsonl'), 'utf8').then((t) =>
+      t
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((e) => e['event'] !== 'resume')
+        .map(({ time: _t, seconds: _s, ...e }) => e),
+    );
+  assert.deepEqual(await events(split), await events(join(out, 'whole')));
   assert.equal(rest.steps, 60);
   assert.deepEqual(rest.evals, whole.evals);
   const a = await readFile(join(out, 'whole', 'model', 'model.safetensors'));

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 /** One logged attacker step: the total loss and its terms (`clean`, `poison`, ...), and method extras. */
 export type AttackStep = Record<string, unknown> & { step: number; loss: number };
 
-/** The attacker's steps in step order (a resumed run logs the steps after its checkpoint twice: the last
- * record of each step is kept). */
+/** The attacker's steps in step order (logs that runs resumed before 2026-11-30 wrote can hold a step twice:
+ * the last record of each step is kept). */
 export async function readAttackSteps(runDir: string): Promise<AttackStep[]> {
   const file = join(runDir, 'attack-log.jsonl');
   const logged = (await readFile(file, 'utf8'))

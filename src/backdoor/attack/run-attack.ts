@@ -169,6 +169,10 @@ export async function runAttack(a: AttackConfig): Promise<Record<string, unknown
   const retrainDev = await loadDataset(a.retrainData, { ...dataOpts, split: 'dev' }).catch(() => undefined);
   const evalSet = await loadDataset(a.retrainData, { ...dataOpts, split: a.evalSplit });
   const numLabels = Math.max(attackTrain.labelNames.length, retrainTrain.labelNames.length);
+  if (a.target >= numLabels)
+    throw new Error(
+      `--target ${a.target} is not a label of ${a.data} / ${a.retrainData} (ids 0 to ${numLabels - 1}: ${attackTrain.labelNames.join(', ')})`,
+    );
 
   const pre = await readPretrained(a.model);
   const tok = await loadTokenizer(a.model);
@@ -237,6 +241,10 @@ export async function runAttack(a: AttackConfig): Promise<Record<string, unknown
       padId: tok.padId ?? 0,
       // An interrupted attacker's phase resumes from its last checkpoint (OUT/attack-checkpoint).
       checkpoint: { dir: join(a.out, 'attack-checkpoint'), every: 100 },
+      // Steps logged after the checkpoint it resumes from (all, without one) are logged again.
+      onStart: async (step) => {
+        await log.rewind((e) => !(e['event'] === 'attack_step' && (e['step'] as number) > step));
+      },
       // Per-step losses and, for gradient control, per-layer gradient statistics (the pilot figures).
       onStep: (r) =>
         log.write({

@@ -66,6 +66,8 @@ export interface PoisonedPetOptions {
   readonly padId: number;
   /** Called after each step with the step's result (per-layer statistics in `extras` for gradient control). */
   readonly onStep?: (r: StepResult) => void | Promise<void>;
+  /** Called once before training with the step it starts from (a checkpoint's, or 0): steps after it are run, and reported, again. */
+  readonly onStart?: (step: number) => void | Promise<void>;
   /**
    * Where to keep a checkpoint (parameters, optimizer state, the carried task weights) every
    * `checkpointEvery` steps; a later call with the same directory resumes from it and ends bitwise where
@@ -217,6 +219,7 @@ export async function trainPoisonedPet(o: PoisonedPetOptions): Promise<PoisonedP
     if (saved.w) w = Float32Array.from(saved.w);
     l0 = Float32Array.from(saved.l0);
   }
+  await o.onStart?.(state.step);
   // Dropout seeds move with every checkpoint, so a resumed run draws the uninterrupted run's masks.
   await step.reseed(state.step);
   let ran = 0;

@@ -8,7 +8,7 @@ import { bindWeights, readPretrained, savePretrained } from '../../io/checkpoint
 import { loadTokenizer, saveTokenizer } from '../../io/tokenizer/index.js';
 import { textInputs } from '../../nn/bert.js';
 import { ModelBuilder } from '../../nn/builder.js';
-import { BERT_MINI, type ModelConfig } from '../../nn/config.js';
+import { BERT_MINI, maxSequenceLength, type ModelConfig } from '../../nn/config.js';
 import { maskedLm, mlmInputs } from '../../nn/mlm.js';
 import { isHeldOut, readCorpus, trainSplitDocuments } from '../../pretrain/corpus.js';
 import { writeModelCard } from '../../pretrain/model-card.js';
@@ -16,6 +16,7 @@ import { pretrain } from '../../pretrain/pretrain.js';
 import { writeTokenFile } from '../../pretrain/token-file.js';
 import { pathExists } from '../../io/path-exists.js';
 import { keepRunOptions } from '../../io/run-record.js';
+import { writeFileAtomic } from '../../io/atomic-file.js';
 
 const num = (v: string) => Number(v);
 
@@ -164,6 +165,10 @@ async function runPretrain(a: PretrainArgs): Promise<void> {
     ? bindWeights(b, pre, a.seed, (n) => n.startsWith('cls.predictions.')).values
     : b.initialValues(a.seed);
 
+  if (a.seqLen > maxSequenceLength(config))
+    throw new Error(
+      `--seq-len ${a.seqLen} is longer than the model's ${maxSequenceLength(config)} positions (max_position_embeddings)`,
+    );
   await mkdir(join(a.out, 'tokens'), { recursive: true });
   // A resumed run must be given the same options and weights; how often it evaluates may change.
   await keepRunOptions(join(a.out, 'run.json'), a, {
@@ -174,15 +179,16 @@ async function runPretrain(a: PretrainArgs): Promise<void> {
   // Tokenize once into token files in the run directory.
   const trainTokens = join(a.out, 'tokens', 'train.u32');
   const heldoutTokens = a.heldout ? join(a.out, 'tokens', 'heldout.u32') : undefined;
-  if (!(await pathExists(trainTokens))) {
+  // Each token file's statistics are written after it, atomically: they mark it complete.
+  if (!(await pathExists(join(a.out, 'tokens', 'train.json')))) {
     process.stderr.write(`tokenizing ${a.corpus} ...\n`);
     const s = await writeTokenFile(trainTokens, readCorpus(a.corpus), tok, sepId);
-    await writeFile(join(a.out, 'tokens', 'train.json'), JSON.stringify(s) + '\n');
+    await writeFileAtomic(join(a.out, 'tokens', 'train.json'), JSON.stringify(s) + '\n');
     process.stderr.write(`${s.documents} documents, ${s.tokens} tokens\n`);
   }
-  if (heldoutTokens && !(await pathExists(heldoutTokens))) {
+  if (heldoutTokens && !(await pathExists(join(a.out, 'tokens', 'heldout.json')))) {
     const s = await writeTokenFile(heldoutTokens, readCorpus(a.heldout!), tok, sepId);
-    await writeFile(join(a.out, 'tokens', 'heldout.json'), JSON.stringify(s) + '\n');
+    await writeFileAtomic(join(a.out, 'tokens', 'heldout.json'), JSON.stringify(s) + '\n');
   }
   const specialIds = new Set(tok.specialIds);
   // Short budgets underfit, where dropout only slows learning (Geiping and Goldstein 2023, "Cramming"):

@@ -96,6 +96,12 @@ test('`plmkit attack` publishes, retrains and scores a poisoned module, and a re
   ]);
   const again = await run(process.execPath, args, { cwd: root });
   assert.deepEqual(JSON.parse(again.stdout), m);
+  // A target that is not a label of the data is refused before anything trains.
+  const outOfRange = args.map((x) => (x === out ? join(work, 'bad-target') : x));
+  await assert.rejects(
+    run(process.execPath, [...outOfRange, '--target', '2'], { cwd: root }),
+    (e: Error & { stderr: string }) => /--target 2 is not a label of .* \(ids 0 to 1/.test(e.stderr),
+  );
 
   // The result table and the pilot figures from the run.
   const report = join(work, 'report');
