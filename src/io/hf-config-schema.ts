@@ -43,6 +43,7 @@ const knownKeys = {
   hidden_act: z.enum(HF_ACTIVATIONS),
   hidden_dropout_prob: dropout,
   attention_probs_dropout_prob: dropout,
+  classifier_dropout: dropout.nullable().optional(),
   max_position_embeddings: positiveInt,
   type_vocab_size: positiveInt,
   layer_norm_eps: z.number().positive().lt(1),

@@ -34,6 +34,7 @@ export function modelConfigFromHf(hf: HfConfig): ModelConfig {
     initStd: typeof hf['initializer_range'] === 'number' ? (hf['initializer_range'] as number) : 0.02,
     hiddenAct: hf.hidden_act,
     numLabels: hf.num_labels,
+    ...(hf.classifier_dropout != null ? { classifierDropout: hf.classifier_dropout } : {}),
   };
 }
 
@@ -69,6 +70,7 @@ export function hfConfigFromModel(
     layer_norm_eps: cfg.layerNormEps,
     initializer_range: cfg.initStd,
     hidden_act: cfg.hiddenAct ?? 'gelu',
+    ...(cfg.classifierDropout !== undefined ? { classifier_dropout: cfg.classifierDropout } : {}),
     id2label,
     label2id: Object.fromEntries(Object.entries(id2label).map(([i, l]) => [l, Number(i)])),
   };

@@ -98,12 +98,13 @@ export function classificationHead(b: ModelBuilder, last: Tensor, cfg: ModelConf
   const init = { kind: 'normal', std: cfg.initStd } as const;
   const h = cfg.hiddenSize;
   const cls = firstToken(last);
+  const p = cfg.classifierDropout ?? cfg.hiddenDropout; // as transformers reads classifier_dropout
   if (cfg.modelType === 'bert') {
     const pooled = tanh(dense(b, `${prefix}bert.pooler.dense`, cls, h, h, init));
-    return dense(b, `${prefix}classifier`, b.dropout(pooled, cfg.hiddenDropout), h, cfg.numLabels, init);
+    return dense(b, `${prefix}classifier`, b.dropout(pooled, p), h, cfg.numLabels, init);
   }
-  const x = tanh(dense(b, `${prefix}classifier.dense`, b.dropout(cls, cfg.hiddenDropout), h, h, init));
-  return dense(b, `${prefix}classifier.out_proj`, b.dropout(x, cfg.hiddenDropout), h, cfg.numLabels, init);
+  const x = tanh(dense(b, `${prefix}classifier.dense`, b.dropout(cls, p), h, h, init));
+  return dense(b, `${prefix}classifier.out_proj`, b.dropout(x, p), h, cfg.numLabels, init);
 }
 
 export function sequenceClassifier(

@@ -11,6 +11,8 @@ export interface ModelConfig extends EncoderConfig {
   readonly typeVocabSize: number;
   readonly padTokenId: number;
   readonly numLabels: number;
+  /** Dropout before the classification head (config.json's classifier_dropout); hiddenDropout if absent. */
+  readonly classifierDropout?: number;
 }
 
 /** The BERT-mini shape (google/bert_uncased_L-4_H-256_A-4) with the bert-base-uncased vocabulary size. */

@@ -12,7 +12,8 @@ import { reshape, transposeLast } from '../graph/ops/shape-ops.js';
 import { encode, type TextInputs } from './bert.js';
 import type { ModelBuilder } from './builder.js';
 import type { ModelConfig } from './config.js';
-import { dense, gelu, layerNormLayer } from './layers.js';
+import { activation } from './activation.js';
+import { dense, layerNormLayer } from './layers.js';
 
 export interface MlmInputs extends TextInputs {
   /** Flat indices (row * seq + column) of the masked tokens, [masked]. */
@@ -44,7 +45,8 @@ export function maskedLm(b: ModelBuilder, x: MlmInputs, cfg: ModelConfig): MlmOu
   const t = layerNormLayer(
     b,
     'cls.predictions.transform.LayerNorm',
-    gelu(dense(b, 'cls.predictions.transform.dense', picked, h, h, init)),
+    // transformers' BertPredictionHeadTransform uses config.hidden_act too.
+    activation(dense(b, 'cls.predictions.transform.dense', picked, h, h, init), cfg.hiddenAct),
     h,
     cfg.layerNormEps,
   );

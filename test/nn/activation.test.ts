@@ -78,3 +78,40 @@ test('a hidden_act plmkit cannot build is refused with the key named', () => {
   };
   assert.throws(() => parseHfConfig(config, 'dir/config.json'), /dir\/config\.json.*hidden_act/s);
 });
+
+test("the MLM head uses hidden_act, and the classifier's dropout is classifier_dropout when config.json sets it", async () => {
+  const { BERT_MINI } = await import('../../src/nn/config.js');
+  const { ModelBuilder } = await import('../../src/nn/builder.js');
+  const { maskedLm, mlmInputs } = await import('../../src/nn/mlm.js');
+  const { sequenceClassifier, textInputs } = await import('../../src/nn/bert.js');
+  const { modelConfigFromHf, hfConfigFromModel } = await import('../../src/io/weights.js');
+  const small = {
+    ...BERT_MINI,
+    vocabSize: 50,
+    hiddenSize: 8,
+    numHeads: 2,
+    intermediateSize: 16,
+    numLayers: 1,
+  };
+  const opNames = (b: InstanceType<typeof ModelBuilder>) => b.graph.nodes.map((n) => n.op.name);
+  const mlm = new ModelBuilder({ training: false });
+  maskedLm(mlm, mlmInputs(mlm, textInputs(mlm)), { ...small, hiddenAct: 'relu' });
+  assert.ok(!opNames(mlm).includes('Gelu'), 'a Gelu in a relu model');
+
+  const hf = parseHfConfig({ ...hfConfigFromModel(small), classifier_dropout: 0.3 }, 'config.json');
+  const cfg = modelConfigFromHf(hf);
+  assert.equal(cfg.classifierDropout, 0.3);
+  assert.equal(hfConfigFromModel(cfg)['classifier_dropout'], 0.3);
+  const train = new ModelBuilder({ training: true, dropoutSeed: 0 });
+  sequenceClassifier(train, textInputs(train, true), cfg);
+  const ratios = train.graph.nodes
+    .filter((n) => n.op.name === 'Dropout')
+    .map((n) => (n.attrs as { ratio: number }).ratio);
+  // Embeddings, attention probabilities, attention output, FFN output: 0.1; before the classifier: 0.3.
+  assert.deepEqual(ratios, [0.1, 0.1, 0.1, 0.1, 0.3]);
+  assert.equal(
+    modelConfigFromHf(parseHfConfig({ ...hfConfigFromModel(small), classifier_dropout: null }))
+      .classifierDropout,
+    undefined,
+  );
+});

@@ -225,3 +225,17 @@ test('a PEFT file whose plmkit metadata or tensor names are malformed is refused
     await rm(dir, { recursive: true });
   }
 });
+
+test('a PEFT module for another task (token classification, language modelling) is refused, naming task_type', async () => {
+  const base = await tinyBase('bert');
+  const json = JSON.parse(await readFile(join(fixture, 'adapter_config.json'), 'utf8'));
+  for (const task of ['TOKEN_CLS', 'CAUSAL_LM']) {
+    const dir = await mkdtemp(join(tmpdir(), 'plmkit-pet-'));
+    await cp(fixture, dir, { recursive: true });
+    await import('node:fs/promises').then((fs) =>
+      fs.writeFile(join(dir, 'adapter_config.json'), JSON.stringify({ ...json, task_type: task })),
+    );
+    await assert.rejects(loadPet(dir, base.config), /task_type: only task_type "SEQ_CLS"/);
+    await rm(dir, { recursive: true });
+  }
+});

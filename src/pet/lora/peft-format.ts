@@ -78,7 +78,11 @@ const peftLoraSchema = z.looseObject({
   use_rslora: z.literal(false, { error: 'rsLoRA is not supported' }).optional(),
   rank_pattern: z.record(z.string(), z.unknown()).optional(),
   alpha_pattern: z.record(z.string(), z.unknown()).optional(),
-  task_type: z.string().nullish(),
+  // A token-classification or language-model module has the same tensors; used as a sequence classifier it
+  // would predict nonsense without an error.
+  task_type: z
+    .literal('SEQ_CLS', { error: 'only task_type "SEQ_CLS" (sequence classification) modules load here' })
+    .nullish(),
   base_model_name_or_path: z.string().nullish(),
 });
 
