@@ -2,7 +2,7 @@
 //   1. the attacker trains a PET module and head on a poisoned copy of `data` (BadNets triggers, labels
 //      flipped to the target) and publishes it           -> OUT/published
 //   2. LFR and CACC on the user's domain before retraining
-//   3. the user fine-tunes the published module and head on clean `retrainData` -> OUT/retrained
+//   3. the user fine-tunes the published module and head on clean `retrainData` -> OUT/retrain
 //   4. LFR and CACC after retraining                     -> OUT/metrics.json
 // Each finished stage is kept, so rerunning the same command after an interruption continues.
 
