@@ -17,7 +17,8 @@
 //   w_l <- w_l - alpha (w_l G_p(l) - z(l)) G_p(l)   (a gradient step on (w_l G_p(l) - z(l))^2 / 2)
 // G_p is the magnitude of the raw poisoned gradient, and the gradient used this step is w_l g_p(l) with the
 // CURRENT w_l (the value fed in); the updated w_l is only the state for the next step. So the scales lag
-// one step, as with any state updated from the same step's gradients.
+// one step behind Gu et al.'s Algorithm 1, which updates w_l first and scales by the new value (kept: the
+// committed attack results were made this way, and at alpha 1e-4 the lag moves w_l by 1e-4 G_p^2).
 //
 // ILProj (intra-layer gradient direction projection), per group, on g_c and the (CLNorm-scaled) g_p:
 //   g_c' = g_c - (g_c.g_p / |g_p|^2) g_p,   g_p' = g_p - (g_p.g_c / |g_c|^2) g_c
