@@ -12,7 +12,12 @@ import type { ModelConfig } from '../nn/config.js';
 import { compile, type CompiledFunction } from '../runtime/compiled.js';
 import { webSession } from '../runtime/ort.js';
 import { encodeInput, truncationSide, type BrowserInput } from './encode.js';
-import { modelTensors, type ModelFiles, type PetModuleFiles } from './model-files.js';
+import {
+  checkTokenizerFitsModel,
+  modelTensors,
+  type ModelFiles,
+  type PetModuleFiles,
+} from './model-files.js';
 import { parsePet } from '../pet/files.js';
 import { classifierOnBase } from '../pet/on-base.js';
 
@@ -49,6 +54,7 @@ export class BrowserClassifier {
     const hf = parseHfConfig(files.config, 'config.json');
     const base = modelConfigFromHf(hf);
     const tensors = modelTensors(files);
+    checkTokenizerFitsModel(files.tokenizer, base.vocabSize);
     const tokenizer = new JsTokenizer(files.tokenizer as object, files.tokenizerConfig as object);
     const b = new ModelBuilder({ training: false });
     const x = textInputs(b, base.modelType === 'bert');

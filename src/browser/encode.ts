@@ -18,9 +18,9 @@ export function truncationSide(tokenizerConfig: unknown): 'right' | 'left' {
  * How many content tokens of a text (n1) and its pair (n2) fit in `room`, by the longest-first rule of the
  * tokenizers library's source: the shorter keeps its length when the longer can make room alone; else
  * each gets half, the longer the odd token (the pair, when they are equally long). The native library
- * that the Node commands use sometimes gives that odd token to the other text instead (on real sentences,
- * not on repeated words; js-tokenizer.test.ts counts how often), so a pair that must be halved into an odd
- * budget can differ from Node's by one token moved between its two texts.
+ * that the Node commands use sometimes gives that odd token to the other text instead (js-tokenizer.test.ts
+ * counts how often on real sentences; repeated words do it too), so a pair that must be halved into an
+ * odd budget can differ from Node's by one token moved between its two texts.
  */
 export function longestFirst(n1: number, n2: number, room: number): [number, number] {
   if (n1 + n2 <= room) return [n1, n2];

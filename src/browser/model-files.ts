@@ -34,6 +34,16 @@ export interface ModelFiles {
   readonly tokenizerConfig: unknown;
 }
 
+/** A fetched JSON file, parsed; invalid JSON is an error naming the file. */
+async function jsonOf(r: Response, url: string): Promise<unknown> {
+  const text = await r.text();
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${url}: not valid JSON (${(e as Error).message})`, { cause: e });
+  }
+}
+
 /** A file's URL in the directory at `baseUrl` (with or without a trailing slash). */
 const fileUrl = (baseUrl: string, name: string): string => `${baseUrl.replace(/\/$/, '')}/${name}`;
 
@@ -47,13 +57,19 @@ export async function fetchModelFiles(baseUrl: string, fetchFn: typeof fetch = f
     const single = await fetchFn(url(SINGLE_FILE_NAME));
     if (single.ok) return bytes(single);
     if (single.status !== 404) throw new Error(`${url(SINGLE_FILE_NAME)}: HTTP ${single.status}`);
-    const index: unknown = await (await get(INDEX_FILE_NAME)).json();
+    const indexResponse = await fetchFn(url(INDEX_FILE_NAME));
+    if (indexResponse.status === 404)
+      throw new Error(
+        `${baseUrl}: no ${SINGLE_FILE_NAME} or ${INDEX_FILE_NAME} (pickle checkpoints such as pytorch_model.bin are not read)`,
+      );
+    if (!indexResponse.ok) throw new Error(`${url(INDEX_FILE_NAME)}: HTTP ${indexResponse.status}`);
+    const index = await jsonOf(indexResponse, url(INDEX_FILE_NAME));
     const files = [...parseShardIndex(url(INDEX_FILE_NAME), index).byFile.keys()];
     const shards = await Promise.all(files.map(async (f) => [f, await bytes(await get(f))] as const));
     return { index, shards: Object.fromEntries(shards) };
   };
   const [config, w, tok] = await Promise.all([
-    get('config.json').then((r) => r.json()),
+    get('config.json').then((r) => jsonOf(r, url('config.json'))),
     weights(),
     fetchTokenizerFiles(baseUrl, fetchFn),
   ]);
@@ -112,13 +128,40 @@ async function fetchOk(url: string, fetchFn: typeof fetch): Promise<Response> {
 /** Fetches a PET module directory's files from a base URL; plmkit_labels.json may be absent. */
 export async function fetchPetFiles(baseUrl: string, fetchFn: typeof fetch = fetch): Promise<PetModuleFiles> {
   const [config, weights, labels] = await Promise.all([
-    fetchOk(fileUrl(baseUrl, ADAPTER_CONFIG_NAME), fetchFn).then((r) => r.json()),
+    fetchOk(fileUrl(baseUrl, ADAPTER_CONFIG_NAME), fetchFn).then((r) =>
+      jsonOf(r, fileUrl(baseUrl, ADAPTER_CONFIG_NAME)),
+    ),
     fetchOk(fileUrl(baseUrl, ADAPTER_WEIGHTS_NAME), fetchFn).then(
       async (r) => new Uint8Array(await r.arrayBuffer()),
     ),
-    fetchFn(fileUrl(baseUrl, PET_LABELS_FILE)).then(async (r) =>
-      r.ok ? ((await r.json()) as { id2label?: Record<string, string> }).id2label : undefined,
-    ),
+    // Absent (404) means no label names; any other failure is an error, not silently the base's labels.
+    fetchFn(fileUrl(baseUrl, PET_LABELS_FILE)).then(async (r) => {
+      if (r.status === 404) return undefined;
+      if (!r.ok) throw new Error(`${fileUrl(baseUrl, PET_LABELS_FILE)}: HTTP ${r.status}`);
+      const labels = (await jsonOf(r, fileUrl(baseUrl, PET_LABELS_FILE))) as {
+        id2label?: Record<string, string>;
+      };
+      return labels.id2label;
+    }),
   ]);
   return { config, weights, ...(labels ? { id2label: labels } : {}) };
+}
+
+/**
+ * Refuses tokenizer files with ids beyond the model's word-embedding table (Node's loader does the same):
+ * such ids would fail inside ONNX Runtime with a message that names neither file.
+ */
+export function checkTokenizerFitsModel(tokenizer: unknown, vocabSize: number): void {
+  const json = tokenizer as { model?: { vocab?: unknown }; added_tokens?: { id?: unknown }[] };
+  const vocab = json.model?.vocab;
+  let maxId = -1;
+  if (Array.isArray(vocab)) maxId = vocab.length - 1;
+  else if (vocab && typeof vocab === 'object')
+    for (const id of Object.values(vocab)) if (typeof id === 'number') maxId = Math.max(maxId, id);
+  for (const t of json.added_tokens ?? []) if (typeof t.id === 'number') maxId = Math.max(maxId, t.id);
+  if (maxId >= vocabSize)
+    throw new Error(
+      `the tokenizer has ids up to ${maxId} but config.json's vocab_size is ${vocabSize}; ` +
+        `ids from ${vocabSize} up would fall outside the word-embedding table (mismatched tokenizer files?)`,
+    );
 }

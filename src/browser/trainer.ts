@@ -21,7 +21,12 @@ import { linearSchedule } from '../runtime/schedule.js';
 import { TrainStep } from '../runtime/train-step.js';
 import { BrowserClassifier } from './classifier.js';
 import { encodeInput, truncationSide } from './encode.js';
-import { modelTensors, type ModelFiles, type PetModuleFiles } from './model-files.js';
+import {
+  checkTokenizerFitsModel,
+  modelTensors,
+  type ModelFiles,
+  type PetModuleFiles,
+} from './model-files.js';
 import { isHeadParam, isPoolerParam, petClassifier } from '../pet/attach.js';
 import { petFiles } from '../pet/files.js';
 import { mergeLora } from '../pet/lora/merge.js';
@@ -120,6 +125,7 @@ export class BrowserTrainer {
       seed,
       (n) => names.has(n) || MAY_INITIALISE.test(n),
     );
+    checkTokenizerFitsModel(files.tokenizer, config.vocabSize);
     const tokenizer = new JsTokenizer(files.tokenizer as object, files.tokenizerConfig as object);
     const initialised = bound.initialised.filter((n) => !names.has(n));
     return new BrowserTrainer(

@@ -16,6 +16,12 @@ export interface Batch {
   readonly tokens: number;
 }
 
+/** A batch size is a positive integer (0 or a negative one would never end a loop over the examples). */
+function checkBatchSize(batchSize: number): void {
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1)
+    throw new RangeError(`batch size must be a positive integer, got ${batchSize}`);
+}
+
 /** Batch order for one epoch: deterministic in (seed, epoch). */
 export function epochBatches(
   examples: readonly Encoded[],
@@ -24,6 +30,7 @@ export function epochBatches(
   epoch: number,
   byLength = true,
 ): number[][] {
+  checkBatchSize(batchSize);
   const order = new Rng(deriveSeed(seed, `epoch${epoch}`)).shuffle([...examples.keys()]);
   const batches: number[][] = [];
   const mega = byLength ? batchSize * 50 : batchSize;
@@ -37,6 +44,7 @@ export function epochBatches(
 
 /** Evaluation batches in input order (sorted by length inside, indices say where each row belongs). */
 export function sequentialBatches(examples: readonly Encoded[], batchSize: number): number[][] {
+  checkBatchSize(batchSize);
   const order = [...examples.keys()].sort(
     (a, b) => examples[b]!.ids.length - examples[a]!.ids.length || a - b,
   );
