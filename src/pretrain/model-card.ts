@@ -36,10 +36,10 @@ interface RunArgs {
   readonly weightDecay: number;
   readonly seed: number;
   readonly wholeWordMask?: boolean;
-  /** The checkpoint continued from; absent for a run from scratch. */
-  readonly model?: string;
-  /** Dropout during pretraining; absent: the model config's (0.1 for BERT-mini). */
-  readonly dropout?: number;
+  /** The checkpoint continued from; absent (or null, in records that list every option) from scratch. */
+  readonly model?: string | null;
+  /** Dropout during pretraining; absent or null: the model config's (0.1 for BERT-mini). */
+  readonly dropout?: number | null;
 }
 
 interface MlmEvalRow {
@@ -117,7 +117,7 @@ async function readStages(runDirs: readonly string[]): Promise<Stage[]> {
 }
 
 function initialisation(s: Stage, i: number): string {
-  if (s.run.model === undefined) return 'from scratch (random initialisation)';
+  if (s.run.model == null) return 'from scratch (random initialisation)';
   return i === 0
     ? `continued from \`${s.run.model}\``
     : `continued from stage ${i}'s weights (\`--model ${s.run.model}\`)`;
@@ -134,7 +134,7 @@ function trainingTable(stages: readonly Stage[]): string {
       (s) =>
         `masked LM: 15% of tokens, 80% [MASK] / 10% random / 10% unchanged${s.run.wholeWordMask ? ', whole words' : ''}; decoder tied to the input embeddings`,
     ],
-    ...(stages.length > 1 || stages[0]!.run.model !== undefined
+    ...(stages.length > 1 || stages[0]!.run.model != null
       ? [['initialisation', initialisation] satisfies TrainingRow]
       : []),
     ['sequences', (s) => `${s.run.seqLen} tokens ([CLS] block [SEP]), blocks in a seeded order each pass`],

@@ -52,7 +52,8 @@ async function writeRunDir(dir: string, s: StageSpec): Promise<string> {
 const common = { seqLen: 128, batchSize: 32, weightDecay: 0.01, wholeWordMask: false };
 // Stage 1: 2,000 steps of 4,096 tokens; stage 2: 1,000 steps of 8,192 tokens; 8,192,000 tokens each.
 const stage1: StageSpec = {
-  run: { ...common, lr: 5e-4, warmupRatio: 0.05, seed: 0, tokens: 8_192_000 },
+  // Recorded as run records list every option: the ones not given as null.
+  run: { ...common, lr: 5e-4, warmupRatio: 0.05, seed: 0, tokens: 8_192_000, model: null, dropout: null },
   steps: 2000,
   seconds: 3600,
   evals: [
