@@ -106,6 +106,9 @@ export class BrowserTrainer {
     if (labels.length < 2 || new Set(labels).size !== labels.length)
       throw new Error(`labels must be two or more distinct names, got ${JSON.stringify(labels)}`);
     const seed = opts.seed ?? 42;
+    // Seeds are mixed as 32-bit integers: NaN, fractions or larger values would alias other seeds.
+    if (!Number.isSafeInteger(seed) || seed < 0 || seed >= 2 ** 32)
+      throw new Error(`BrowserTrainer: seed must be an integer from 0 to 2^32 - 1, got ${seed}`);
     const hf = parseHfConfig(files.config, 'config.json');
     const pre = modelConfigFromHf(hf);
     const config: ModelConfig = { ...pre, numLabels: labels.length };

@@ -36,3 +36,35 @@ test('--config errors name the file and the key; flag errors name the flag only'
   await writeFile(fine, '{"epochs": 0}');
   await assert.rejects(parseOptions(schema, { config: fine }), /fine\.json: option "epochs"/);
 });
+
+test('pretrain checks its numbers and seeds are 32-bit integers, before anything is written', async () => {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const { readdir } = await import('node:fs/promises');
+  const root = join(import.meta.dirname, '..', '..');
+  const dir = await mkdtemp(join(tmpdir(), 'plmkit-options-'));
+  const pretrain = (...args: string[]) =>
+    promisify(execFile)(
+      process.execPath,
+      [
+        join(root, 'bin', 'plmkit.js'),
+        'pretrain',
+        '--corpus',
+        join(dir, 'none.txt'),
+        '--tokenizer',
+        join(root, 'models', 'plmkit-bert-mini'),
+        '--out',
+        join(dir, 'run'),
+        ...args,
+      ],
+      { cwd: root, timeout: 60_000 },
+    );
+  for (const [args, message] of [
+    [['--batch-size', 'abc'], /option "batchSize"/],
+    [['--seq-len', '2'], /option "seqLen"/],
+    [['--seed', '-1'], /option "seed"/],
+    [['--seed', '4294967296'], /option "seed"/],
+  ] as const)
+    await assert.rejects(pretrain(...args), (e: Error & { stderr: string }) => message.test(e.stderr));
+  assert.deepEqual(await readdir(dir), []);
+});

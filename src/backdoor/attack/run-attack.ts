@@ -73,7 +73,11 @@ export const AttackConfig = z.strictObject({
   /** The user's learning rate when it differs from the attacker's (default: `lr`, as in the paper). */
   retrainLr: z.number().positive().optional(),
   maxLength: z.number().int().positive().default(128),
-  seed: z.number().int().default(0),
+  seed: z
+    .int()
+    .min(0)
+    .max(2 ** 32 - 1)
+    .default(0),
   limitTrain: z.number().int().positive().optional(),
   limitEval: z.number().int().positive().optional(),
   maxWords: z.number().int().positive().optional(),

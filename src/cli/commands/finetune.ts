@@ -10,7 +10,7 @@ import { setupRun } from '../../classify/setup.js';
 import { writeFileAtomic } from '../../io/atomic-file.js';
 import { keepRunOptions } from '../../io/run-record.js';
 import { DEFAULT_MODEL } from '../default-model.js';
-import { parseOptions } from '../options.js';
+import { parseOptions, SEED } from '../options.js';
 import { parsePetConfig, PET_METHOD_NAMES } from '../../pet/index.js';
 
 export const FinetuneArgs = z.strictObject({
@@ -22,7 +22,7 @@ export const FinetuneArgs = z.strictObject({
   skipBadRows: z.boolean().default(false),
   out: z.string(),
   ...FINETUNE_HYPERPARAMETERS,
-  seed: z.number().int().default(42),
+  seed: SEED.default(42),
   keep: z.enum(['best', 'last']).default('best'),
   fromScratch: z.boolean().default(false),
   limitTrain: z.number().int().positive().optional(),

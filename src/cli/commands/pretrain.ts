@@ -16,6 +16,8 @@ import { pretrain } from '../../pretrain/pretrain.js';
 import { writeTokenFile } from '../../pretrain/token-file.js';
 import { pathExists } from '../../io/path-exists.js';
 import { keepRunOptions } from '../../io/run-record.js';
+import { parseOptions, SEED } from '../options.js';
+import { z } from 'zod';
 import { writeFileAtomic } from '../../io/atomic-file.js';
 
 const num = (v: string) => Number(v);
@@ -122,8 +124,26 @@ export function registerPretrain(program: Command): void {
     .option('--checkpoint-every <n>', 'steps between checkpoints', num, 200)
     .option('--eval-every <n>', 'steps between held-out evaluations', num, 500)
     .option('--eval-blocks <n>', 'held-out sequences per evaluation', num, 256)
-    .action(async (o: PretrainArgs) => runPretrain(o));
+    .action(async (o: PretrainArgs) => {
+      await parseOptions(PretrainNumbers, { ...o });
+      await runPretrain(o);
+    });
 }
+
+/** The numeric options, checked before anything is read or written. */
+const PretrainNumbers = z.looseObject({
+  tokens: z.int().positive(),
+  seqLen: z.int().min(3, 'needs room for [CLS], [SEP] and a token'),
+  batchSize: z.int().positive(),
+  lr: z.number().positive(),
+  warmupRatio: z.number().min(0).lt(1),
+  weightDecay: z.number().min(0),
+  seed: SEED,
+  dropout: z.number().min(0).lt(1).optional(),
+  checkpointEvery: z.int().positive(),
+  evalEvery: z.int().positive(),
+  evalBlocks: z.int().positive(),
+});
 
 interface PretrainArgs {
   corpus: string;
