@@ -39,21 +39,51 @@ export function isHeldOut(text: string, fraction: number): boolean {
   return h.readUInt32BE(0) / 2 ** 32 < fraction;
 }
 
+/** A document as one corpus line: whitespace runs (newlines included) as one space, trimmed. */
+export function corpusLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+const digest = (line: string) => createHash('sha1').update(line).digest('base64');
+
 /**
- * Train splits (never dev or test) of every registered data set, each document once (exact duplicates
- * across sets, such as derived variants, are dropped). Yields [source, text].
+ * Train splits of every registered data set, as corpus lines, each once (duplicates within and across sets,
+ * such as derived variants, are dropped after whitespace is flattened). A line that also occurs in any
+ * registered set's dev or test split is left out, wherever it comes from: derived variants split the same
+ * texts differently, and sets hold duplicates across their own splits. Yields [source, line], and reports
+ * the lines left out for that reason per source through `onExcluded`.
  */
-export async function* trainSplitDocuments(dataDir?: string): AsyncGenerator<[string, string]> {
+export async function* trainSplitDocuments(
+  dataDir?: string,
+  onExcluded?: (source: string) => void,
+): AsyncGenerator<[string, string]> {
+  const opts = dataDir ? { dataDir } : {};
+  const sets = await listDatasets(opts);
+  const evaluation = new Set<string>();
+  for (const info of sets)
+    for (const split of ['dev', 'test'] as const) {
+      if (!info.splits[split]) continue;
+      const { examples } = await loadDataset(info.name, { split, ...opts });
+      for (const e of examples)
+        for (const text of e.textPair !== undefined ? [e.text, e.textPair] : [e.text])
+          evaluation.add(digest(corpusLine(text)));
+    }
   const seen = new Set<string>();
-  for (const info of await listDatasets(dataDir ? { dataDir } : {})) {
+  for (const info of sets) {
     if (!info.splits.train) continue;
-    const { examples } = await loadDataset(info.name, { split: 'train', ...(dataDir ? { dataDir } : {}) });
+    const { examples } = await loadDataset(info.name, { split: 'train', ...opts });
     for (const e of examples) {
       for (const text of e.textPair !== undefined ? [e.text, e.textPair] : [e.text]) {
-        const key = createHash('sha1').update(text).digest('base64');
+        const line = corpusLine(text);
+        if (!line) continue;
+        const key = digest(line);
         if (seen.has(key)) continue;
         seen.add(key);
-        yield [info.name, text];
+        if (evaluation.has(key)) {
+          onExcluded?.(info.name);
+          continue;
+        }
+        yield [info.name, line];
       }
     }
   }

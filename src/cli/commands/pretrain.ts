@@ -1,7 +1,7 @@
 // `plmkit pretrain-corpus` and `plmkit pretrain`: masked-language-model pretraining.
 
 import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { bindWeights, readPretrained, savePretrained } from '../../io/checkpoint.js';
@@ -52,11 +52,15 @@ export function registerPretrain(program: Command): void {
         train: createWriteStream(`${files.train}.tmp`),
         heldout: createWriteStream(`${files.heldout}.tmp`),
       };
-      const sources: Record<string, { documents: number; words: number; heldout: number }> = {};
-      for await (const [source, text] of trainSplitDocuments(o.dataDir)) {
-        const line = text.replace(/\s+/g, ' ').trim();
-        if (!line) continue;
-        const s = (sources[source] ??= { documents: 0, words: 0, heldout: 0 });
+      const sources: Record<
+        string,
+        { documents: number; words: number; heldout: number; in_dev_or_test: number }
+      > = {};
+      const source = (name: string) =>
+        (sources[name] ??= { documents: 0, words: 0, heldout: 0, in_dev_or_test: 0 });
+      const excluded = (name: string) => void source(name).in_dev_or_test++;
+      for await (const [name, line] of trainSplitDocuments(o.dataDir, excluded)) {
+        const s = source(name);
         const held = isHeldOut(line, o.heldout);
         if (held) s.heldout++;
         else {
@@ -70,7 +74,7 @@ export function registerPretrain(program: Command): void {
         await new Promise<void>((r) => s.end(() => r()));
         await rename(`${files[k as 'train' | 'heldout']}.tmp`, files[k as 'train' | 'heldout']);
       }
-      await writeFile(join(o.out, 'sources.json'), JSON.stringify(sources, null, 2) + '\n');
+      await writeFileAtomic(join(o.out, 'sources.json'), JSON.stringify(sources, null, 2) + '\n');
       process.stdout.write(`${JSON.stringify(sources)}\n`);
     });
 

@@ -3,8 +3,10 @@
 //
 // Labels: groups `*-ham-*` → 0 (ham), `spam-*` → 1 (spam).
 // Split: 80 / 10 / 10 train / dev / test by `hashSplit(checksum, seed)`, where `checksum` is the package's
-//   MD5 checksum of the message (its corpus file name; unique over the corpus). A message's split depends
-//   only on its content and the seed, not on order or on the other messages. Default seed: 0.
+//   MD5 checksum of the message (its corpus file name; unique over the corpus). Messages that differ only
+//   in dropped headers become the same text (79 groups in the corpus): such a group goes whole to the
+//   first of its messages' splits in the order train, dev, test, so that no text is in two splits. A
+//   message's split depends only on the corpus's contents and the seed, not on order. Default seed: 0.
 // Row errors name the 1-based index of the message in the package's list as the "line".
 // Text: `Subject: <subject>` + blank line + body. Headers: only the first `Subject:` header is kept (folded
 //   lines joined by one space, RFC 2047 encoded words left as written); every other header, including the
@@ -52,7 +54,7 @@ function packageVersion(): string {
 
 /** Subject + body of a raw message, as described at the top of this file. */
 export function emailToText(raw: string): string {
-  const message = raw.replace(/\r\n?/g, '\n');
+  const message = raw.replace(/\r\n/g, '\n');
   const blank = message.indexOf('\n\n');
   const head = blank < 0 ? message : message.slice(0, blank);
   const body = blank < 0 ? '' : message.slice(blank + 2).trim();
@@ -70,7 +72,7 @@ export function spamAssassinLabel(group: string): number | undefined {
   return undefined;
 }
 
-/** The split a message falls in (see the top of this file). */
+/** The split a message's checksum falls in, before identical texts are grouped (see the top of this file). */
 export function spamAssassinSplit(checksum: string, seed: Seed = 0): SpamAssassinSplit {
   return SPAMASSASSIN_SPLITS[hashSplit(checksum, seed, FRACTIONS)] as SpamAssassinSplit;
 }
@@ -91,12 +93,21 @@ export async function loadSpamAssassin(
   const corpus = (require(SPAMASSASSIN_PACKAGE) as () => Email[])();
   const source = `npm:${SPAMASSASSIN_PACKAGE}@${packageVersion()}`;
   const rows = new ExampleCollector(source, { ...options, labelNames: SPAMASSASSIN_LABEL_NAMES });
+  const texts = corpus.map((email) => emailToText(email.text));
+  // Each text's split: the first, in train/dev/test order, of its messages' checksum splits.
+  const textSplit = new Map<string, number>();
   corpus.forEach((email, i) => {
-    if (rows.full || spamAssassinSplit(email.checksum.value, options.splitSeed) !== split) return;
+    const s = SPAMASSASSIN_SPLITS.indexOf(spamAssassinSplit(email.checksum.value, options.splitSeed));
+    textSplit.set(texts[i]!, Math.min(s, textSplit.get(texts[i]!) ?? s));
+  });
+  corpus.forEach((email, i) => {
+    if (rows.full) return;
+    const text = texts[i]!;
+    if (SPAMASSASSIN_SPLITS[textSplit.get(text)!] !== split) return;
     const label = spamAssassinLabel(email.group);
     if (label === undefined)
       return rows.bad(i + 1, `${email.group}/${email.id}: unknown group ${email.group}`);
-    rows.add(i + 1, emailToText(email.text), undefined, label);
+    rows.add(i + 1, text, undefined, label);
   });
   return rows.finish(`${source} split ${split} (seed ${String(options.splitSeed ?? 0)})`);
 }

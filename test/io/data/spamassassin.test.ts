@@ -59,6 +59,11 @@ describe('spamassassin', () => {
     assert.ok(subjects > 0.95 * train.length, String(subjects));
     assert.ok(!train.some((e) => /^Received: /m.test(e.text.split('\n\n')[0] ?? '')));
 
+    // Messages that become the same text share a split.
+    const trainTexts = new Set(train.map((e) => e.text));
+    assert.ok(![...dev, ...test_].some((e) => trainTexts.has(e.text)), 'a text in train and in dev or test');
+    assert.ok(!dev.some((e) => new Set(test_.map((t) => t.text)).has(e.text)), 'a text in dev and test');
+
     const again = await loadDataset('spamassassin', { split: 'test', env: {} });
     assert.deepEqual(again.examples, test_);
     const reseeded = await loadDataset('spamassassin', { split: 'test', splitSeed: 7, limit: 50, env: {} });
