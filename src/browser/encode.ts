@@ -45,7 +45,11 @@ export function encodeInput(
   label = 0,
   side: 'right' | 'left' = 'right',
 ): Encoded {
-  const { text, textPair } = typeof input === 'string' ? { text: input, textPair: undefined } : input;
+  const { text, textPair } = typeof input === 'string' ? { text: input, textPair: undefined } : (input ?? {});
+  if (typeof text !== 'string' || (textPair !== undefined && typeof textPair !== 'string'))
+    throw new TypeError(
+      `an input is a string or { text: string, textPair?: string }, got ${JSON.stringify(input) ?? String(input)}`,
+    );
   const limit = Math.min(maxLength, maxSequenceLength(config));
   const opts = { text_pair: textPair ?? null, return_token_type_ids: true as const };
   const full = tokenizer.encode(text, opts);

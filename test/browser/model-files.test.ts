@@ -74,3 +74,16 @@ test('batch sizes that would never end a loop are refused', () => {
   for (const size of [0, -1, Number.NaN, 1.5])
     assert.throws(() => sequentialBatches(rows, size), /batch size must be a positive integer/);
 });
+
+test('an input that is neither a string nor { text, textPair? } is refused by name', async () => {
+  const { Tokenizer } = await import('@huggingface/tokenizers');
+  const { fetchTokenizerFiles } = await import('../../src/browser/model-files.js');
+  const { encodeInput } = await import('../../src/browser/encode.js');
+  const { BERT_MINI } = await import('../../src/nn/config.js');
+  const vocab = await readFile(join(fixtures, 'tokenizers', 'bert-wordpiece', 'vocab.txt'), 'utf8');
+  const files = await fetchTokenizerFiles('http://x/m', serve({ 'vocab.txt': vocab }));
+  const tok = new Tokenizer(files.tokenizer as object, files.tokenizerConfig as object);
+  assert.ok(encodeInput(tok, BERT_MINI, 'hello world').ids.length > 2);
+  for (const bad of [undefined, 3, { text: 1 }, { text: 'a', textPair: 2 }])
+    assert.throws(() => encodeInput(tok, BERT_MINI, bad as never), /an input is a string or \{ text: string/);
+});
