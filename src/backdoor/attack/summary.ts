@@ -69,18 +69,65 @@ interface RunGroup {
   readonly metrics: RunMetrics[];
 }
 
-/** Run directories (each with metrics.json) grouped by what they ran, so that groups differ by seed only. */
+/** A run directory's JSON file, parsed; errors name the file. */
+async function runJson(dir: string, file: string): Promise<Record<string, unknown>> {
+  const path = join(dir, file);
+  let v: unknown;
+  try {
+    v = JSON.parse(await readFile(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`${path}: ${(e as Error).message}`, { cause: e });
+  }
+  if (typeof v !== 'object' || v === null) throw new Error(`${path}: not a JSON object`);
+  return v as Record<string, unknown>;
+}
+
+/** Options in a run record that may differ between the runs pooled over seeds. */
+const PER_RUN = new Set(['seed', 'out', 'model']);
+
+/**
+ * Run directories (each with metrics.json and the config.json it was started with) grouped by what they
+ * ran. Runs in a group must differ by seed only: other differing options (lr, epochs, subsets, poisoner,
+ * the model's weights) or a seed given twice are refused, naming the runs.
+ */
 async function groupRuns(runDirs: readonly string[]): Promise<RunGroup[]> {
-  const groups = new Map<string, RunGroup>();
+  const groups = new Map<string, RunGroup & { configs: Record<string, unknown>[] }>();
   for (const dir of runDirs) {
-    const m = JSON.parse(await readFile(join(dir, 'metrics.json'), 'utf8')) as RunMetrics;
+    const m = (await runJson(dir, 'metrics.json')) as unknown as RunMetrics;
+    for (const stage of ['before_retraining', 'after_retraining'] as const)
+      for (const k of ['lfr', 'cacc'] as const)
+        if (typeof m[stage]?.[k] !== 'number')
+          throw new Error(`${join(dir, 'metrics.json')}: ${stage}.${k} is not a number`);
+    const config = await runJson(dir, 'config.json');
     const key = [m.method, variantOf(m) ?? '', m.pet, m.train_data, m.retrain_data, m.retrain_lr ?? ''].join(
       '\u0000',
     );
-    const g = groups.get(key) ?? { dirs: [], metrics: [] };
+    const g = groups.get(key) ?? { dirs: [], metrics: [], configs: [] };
     g.dirs.push(dir);
     g.metrics.push(m);
+    g.configs.push(config);
     groups.set(key, g);
+  }
+  for (const { dirs, configs } of groups.values()) {
+    const seeds = new Map<string, string>();
+    configs.forEach((c, i) => {
+      const seed = JSON.stringify(c['seed']);
+      if (seeds.has(seed))
+        throw new Error(
+          `${dirs[i]} and ${seeds.get(seed)} are the same run (seed ${seed}): pool each seed once`,
+        );
+      seeds.set(seed, dirs[i]!);
+    });
+    // Absent and null are the same option not given (records list absent options as null since 2026-11-30).
+    const value = (c: Record<string, unknown>, k: string) => JSON.stringify(c[k] ?? null);
+    const keys = new Set(configs.flatMap((c) => Object.keys(c)).filter((k) => !PER_RUN.has(k)));
+    for (const k of keys)
+      configs.forEach((c, i) => {
+        if (value(c, k) !== value(configs[0]!, k))
+          throw new Error(
+            `${dirs[i]} and ${dirs[0]} differ in ${k} (${value(c, k)} and ${value(configs[0]!, k)}), not only by seed: they cannot be pooled`,
+          );
+      });
   }
   return [...groups.values()];
 }

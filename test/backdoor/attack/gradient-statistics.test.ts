@@ -29,6 +29,7 @@ async function run(root: string, name: string, method: string, steps: Step[]): P
     after_retraining: { lfr: 0.5, cacc: 0.8 },
   };
   await writeFile(join(dir, 'metrics.json'), JSON.stringify(metrics));
+  await writeFile(join(dir, 'config.json'), JSON.stringify({ method, seed: name, out: dir }));
   const lines = [
     { event: 'attack_start' },
     ...steps.map((s) => ({

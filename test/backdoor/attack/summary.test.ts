@@ -8,9 +8,20 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { summarizeRuns, summaryMarkdown } from '../../../src/backdoor/attack/summary.js';
 
-async function run(root: string, name: string, method: string, after: number, extra = {}): Promise<string> {
+let seed = 0;
+
+/** A finished run: metrics.json, its attack log, and the config.json it was started with (seed `seed`). */
+async function run(
+  root: string,
+  name: string,
+  method: string,
+  after: number,
+  extra = {},
+  config: Record<string, unknown> = { seed: seed++ },
+): Promise<string> {
   const dir = join(root, name);
   await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'config.json'), JSON.stringify({ method, lr: 2e-5, out: dir, ...config }));
   const m = {
     method,
     pet: 'adapter',
@@ -110,4 +121,17 @@ test('the by-layer figure averages each layer over the first and the last third 
       ['last third', 'poisoned', [2.25, 7.25]],
     ],
   );
+});
+
+test('runs that differ in more than the seed, or one seed twice, are refused rather than pooled', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'plmkit-summary-'));
+  const a = await run(root, 'a', 'vanilla', 0.5, {}, { seed: 0, limitTrain: null });
+  const b = await run(root, 'b', 'vanilla', 0.7, {}, { seed: 1 });
+  assert.equal((await summarizeRuns([a, b]))[0]!.seeds, 2); // null and absent are the same option left out
+  const c = await run(root, 'c', 'vanilla', 0.9, {}, { seed: 2, lr: 1e-3 });
+  await assert.rejects(summarizeRuns([a, c]), /differ in lr \(0\.001 and 0\.00002\), not only by seed/);
+  await assert.rejects(summarizeRuns([a, b, a]), /are the same run \(seed 0\)/);
+  const d = await run(root, 'd', 'vanilla', 0.9, {}, { seed: 3 });
+  await writeFile(join(d, 'metrics.json'), '{"method": "vani');
+  await assert.rejects(summarizeRuns([a, d]), (e: Error) => e.message.startsWith(join(d, 'metrics.json')));
 });
