@@ -169,6 +169,7 @@ export interface StatisticsRow extends RunStatistics {
   readonly pet: string;
   readonly train_data: string;
   readonly retrain_data: string;
+  readonly retrain_lr?: number;
 }
 
 /** The attacker's per-layer gradient statistics of every gradient-control group (ablations included). */
@@ -183,6 +184,7 @@ export async function summarizeGradients(runDirs: readonly string[]): Promise<St
       pet: m.pet,
       train_data: m.train_data,
       retrain_data: m.retrain_data,
+      ...(m.retrain_lr !== undefined ? { retrain_lr: m.retrain_lr } : {}),
       ...(await gradientStatistics(dirs)),
     });
   }
@@ -194,7 +196,14 @@ export function gradientsMarkdown(rows: readonly StatisticsRow[]): string {
   if (rows.length === 0) return '';
   const names = rows[0]!.groups.map((g) => g.group);
   const label = (r: StatisticsRow) =>
-    `${r.method}${r.variant ? ` (${r.variant})` : ''}, ${r.pet} ${r.train_data}->${r.retrain_data}`;
+    `${r.method}${r.variant ? ` (${r.variant})` : ''}, ${r.pet} ${r.train_data}->${r.retrain_data}` +
+    (r.retrain_lr !== undefined ? `, user lr ${r.retrain_lr}` : '');
+  // One header for all rows: models of another depth would put cells under the wrong layers.
+  for (const r of rows)
+    if (r.groups.map((g) => g.group).join() !== names.join())
+      throw new Error(
+        `${label(r)} has layer groups ${r.groups.map((g) => g.group).join(', ')}, the first row ${names.join(', ')}: summarize them apart`,
+      );
   return [
     "The attacker's gradients, per layer (each layer's PET parameters, then the output layer), pooled over",
     'seeds and steps: share of steps where the clean and poisoned gradients conflict (cosine < 0) / median',

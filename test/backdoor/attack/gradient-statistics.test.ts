@@ -90,3 +90,14 @@ test('only gradient-control groups are summarized; a run without statistics is n
   );
   await assert.rejects(gradientStatistics([dirs[2]!]), /v\/attack-log\.jsonl has no per-layer statistics/);
 });
+
+test('rows whose layer groups differ (models of another depth) are not put under one header', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'plmkit-gradstats-'));
+  const two = [{ step: 1, cosine: [0.5, 0.5], clean: [1, 1], poison: [1, 1] }];
+  const three = [{ step: 1, cosine: [0.5, 0.5, 0.5], clean: [1, 1, 1], poison: [1, 1, 1] }];
+  const rows = await summarizeGradients([
+    await run(root, 'gc', 'gradient-control', two),
+    await run(root, 'il', 'ilproj-only', three),
+  ]);
+  assert.throws(() => gradientsMarkdown(rows), /has layer groups .* the first row .*: summarize them apart/);
+});
