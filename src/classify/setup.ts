@@ -25,6 +25,8 @@ export interface RunSetup {
   readonly initialised: readonly string[];
   /** Bad rows skipped with `skipBadRows`, train split first. */
   readonly skippedRows: readonly SkippedRow[];
+  /** True when the data is one file, which then serves as both the training and the evaluation data. */
+  readonly sameFileForBoth: boolean;
   readonly exportModel: (dir: string, values: ReadonlyMap<string, Float32Array>) => Promise<void>;
 }
 
@@ -109,6 +111,7 @@ export async function setupRun(o: SetupOptions): Promise<RunSetup> {
     train: await encodeExamples(tokenizer, trainExamples, maxLength),
     dev: await encodeExamples(tokenizer, dev.examples, maxLength),
     initialised,
+    sameFileForBoth: train.source === dev.source,
     // A file given by path serves both splits: its rows are reported once.
     skippedRows: [
       ...new Map([...train.skippedRows, ...dev.skippedRows].map((r) => [`${r.file}:${r.line}`, r])).values(),

@@ -52,6 +52,9 @@ export async function keepRunOptions(
     readonly free?: readonly string[];
     readonly model?: string;
     readonly keys?: readonly string[];
+    /** False while the directory holds nothing a run produced (a run that failed before its first
+     * checkpoint): the record is then replaced, not compared. Default true. */
+    readonly started?: boolean;
   } = {},
 ): Promise<void> {
   const fingerprint = opts.model === undefined ? undefined : await weightsFingerprint(opts.model);
@@ -69,7 +72,7 @@ export async function keepRunOptions(
         cause: e,
       });
   }
-  if (before) {
+  if (before && opts.started !== false) {
     const diffs = Object.keys(now)
       .filter((k) => !free.includes(k) && k in before && JSON.stringify(before[k]) !== JSON.stringify(now[k]))
       .map((k) => `${k}: ${show(before[k])} there, ${show(now[k])} now`);

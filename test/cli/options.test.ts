@@ -68,3 +68,33 @@ test('pretrain checks its numbers and seeds are 32-bit integers, before anything
     await assert.rejects(pretrain(...args), (e: Error & { stderr: string }) => message.test(e.stderr));
   assert.deepEqual(await readdir(dir), []);
 });
+
+test('finetune refuses option combinations that would silently train something else, before any work', async () => {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const root = join(import.meta.dirname, '..', '..');
+  const dir = await mkdtemp(join(tmpdir(), 'plmkit-options-'));
+  const finetune = (...args: string[]) =>
+    promisify(execFile)(
+      process.execPath,
+      [
+        join(root, 'bin', 'plmkit.js'),
+        'finetune',
+        '--data',
+        'sst2-sentence',
+        '--out',
+        join(dir, 'run'),
+        ...args,
+      ],
+      { cwd: root, timeout: 60_000 },
+    );
+  for (const [args, message] of [
+    [['--pet', 'lora', '--from-scratch'], /cannot be combined with --from-scratch/],
+    [['--pet', 'lora', '--trainable', '^classifier'], /with --pet the module \(and head\) train/],
+    [['--pet-freeze-head'], /--pet-freeze-head needs --pet/],
+    [['--trainable', '('], /--trainable: Invalid regular expression/],
+    [['--pet', 'lorra'], /--pet "lorra" is not a method \(.*lora.*\), JSON, or a readable file/],
+    [['--pet', '{bad'], /--pet: not valid JSON/],
+  ] as const)
+    await assert.rejects(finetune(...args), (e: Error & { stderr: string }) => message.test(e.stderr));
+});

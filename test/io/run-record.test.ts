@@ -53,6 +53,18 @@ test('with the list of keys, an option given on one run and not the other is a d
   await assert.rejects(keepRunOptions(given, { lr: 0.001 }, { keys }), /limitTrain: 64 there, absent now/);
 });
 
+test('a directory where no run saved anything yet takes new options instead of refusing them', async () => {
+  const dir = await freshDir();
+  const file = join(dir, 'run.json');
+  await keepRunOptions(file, { lr: 0.001, trainable: '^nomatch$' });
+  await keepRunOptions(file, { lr: 0.001, trainable: '^classifier' }, { started: false });
+  assert.equal(JSON.parse(await readFile(file, 'utf8')).trainable, '^classifier');
+  await assert.rejects(
+    keepRunOptions(file, { lr: 0.001, trainable: 'x' }),
+    /trainable: "\^classifier" there/,
+  );
+});
+
 test('with a model, its weights are fingerprinted: a moved copy resumes, changed weights are refused', async () => {
   const dir = await freshDir();
   const a = join(dir, 'model-a');

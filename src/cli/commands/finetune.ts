@@ -8,6 +8,7 @@ import { finetune } from '../../classify/finetune.js';
 import { FINETUNE_HYPERPARAMETERS } from '../../classify/hyperparameters.js';
 import { setupRun } from '../../classify/setup.js';
 import { writeFileAtomic } from '../../io/atomic-file.js';
+import { pathExists } from '../../io/path-exists.js';
 import { keepRunOptions } from '../../io/run-record.js';
 import { DEFAULT_MODEL } from '../default-model.js';
 import { parseOptions, SEED } from '../options.js';
@@ -45,7 +46,20 @@ const num = (v: string) => Number(v);
 export async function petConfigValue(v: string | Record<string, unknown>): Promise<unknown> {
   if (typeof v !== 'string') return v;
   if ((PET_METHOD_NAMES as readonly string[]).includes(v)) return { method: v };
-  return JSON.parse(v.trim().startsWith('{') ? v : await readFile(v, 'utf8'));
+  const inline = v.trim().startsWith('{');
+  let text: string;
+  try {
+    text = inline ? v : await readFile(v, 'utf8');
+  } catch {
+    throw new Error(
+      `--pet ${JSON.stringify(v)} is not a method (${PET_METHOD_NAMES.join(', ')}), JSON, or a readable file`,
+    );
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(`--pet${inline ? '' : ` ${v}`}: not valid JSON (${(e as Error).message})`, { cause: e });
+  }
 }
 
 export function registerFinetune(program: Command): void {
@@ -87,6 +101,22 @@ export function registerFinetune(program: Command): void {
 }
 
 export async function runFinetune(a: FinetuneArgs): Promise<void> {
+  // Combinations that would train something other than what was asked, silently.
+  if (a.pet !== undefined && a.fromScratch)
+    throw new Error(
+      '--pet trains a module on the pretrained base: it cannot be combined with --from-scratch',
+    );
+  if (a.pet !== undefined && a.trainable !== undefined)
+    throw new Error(
+      '--trainable chooses parameters of the model itself; with --pet the module (and head) train',
+    );
+  if (a.petFreezeHead && a.pet === undefined) throw new Error('--pet-freeze-head needs --pet');
+  if (a.trainable !== undefined)
+    try {
+      new RegExp(a.trainable);
+    } catch (e) {
+      throw new Error(`--trainable: ${(e as Error).message}`, { cause: e });
+    }
   const pet = a.pet === undefined ? undefined : parsePetConfig(await petConfigValue(a.pet), '--pet');
   const setup = await setupRun({
     ...(pet ? { pet } : {}),
@@ -103,10 +133,20 @@ export async function runFinetune(a: FinetuneArgs): Promise<void> {
   });
   await mkdir(a.out, { recursive: true });
   // A resumed run must be given the same options (and the same weights, unless from scratch).
+  // A directory where no run has saved anything yet (one failed at once) takes the new options.
+  const started = (
+    await Promise.all(['checkpoint', 'checkpoint.old', 'metrics.json'].map((f) => pathExists(join(a.out, f))))
+  ).some(Boolean);
   await keepRunOptions(join(a.out, 'run.json'), a, {
     keys: Object.keys(FinetuneArgs.shape),
+    started,
     ...(a.fromScratch ? {} : { model: a.model }),
   });
+  if (setup.sameFileForBoth)
+    process.stderr.write(
+      `finetune: ${a.data} is one file, so it is both the training and the evaluation data (--eval-split does not apply): ` +
+        'the accuracy reported is on training rows; give a folder with train and dev files to hold data out\n',
+    );
   process.stderr.write(
     `finetune: ${setup.train.length} train / ${setup.dev.length} eval examples, labels ${setup.labelNames.join(', ')}, ` +
       `${setup.initialised.length} parameter tensors freshly initialised\n`,
