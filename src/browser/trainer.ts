@@ -31,6 +31,7 @@ import { isHeadParam, isPoolerParam, petClassifier } from '../pet/attach.js';
 import { petFiles } from '../pet/files.js';
 import { mergeLora } from '../pet/lora/merge.js';
 import { parsePetConfig, type PetConfig, type PetConfigInput } from '../pet/registry.js';
+import { SEED } from '../runtime/random.js';
 
 export interface BrowserExample {
   readonly text: string;
@@ -107,7 +108,7 @@ export class BrowserTrainer {
       throw new Error(`labels must be two or more distinct names, got ${JSON.stringify(labels)}`);
     const seed = opts.seed ?? 42;
     // Seeds are mixed as 32-bit integers: NaN, fractions or larger values would alias other seeds.
-    if (!Number.isSafeInteger(seed) || seed < 0 || seed >= 2 ** 32)
+    if (!SEED.safeParse(seed).success)
       throw new Error(`BrowserTrainer: seed must be an integer from 0 to 2^32 - 1, got ${seed}`);
     const hf = parseHfConfig(files.config, 'config.json');
     const pre = modelConfigFromHf(hf);

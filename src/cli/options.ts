@@ -2,13 +2,9 @@
 // the first problem is reported with the file and option at fault.
 
 import { readFile } from 'node:fs/promises';
-import { z } from 'zod';
+import type { z } from 'zod';
 
-/** A seed: seeds are mixed as 32-bit integers, so a negative, fractional or larger one would alias another. */
-export const SEED = z
-  .int()
-  .min(0)
-  .max(2 ** 32 - 1);
+export { SEED } from '../runtime/random.js';
 
 export async function parseOptions<S extends z.ZodType>(
   schema: S,

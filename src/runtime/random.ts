@@ -1,5 +1,13 @@
 // Seeded pseudo-random numbers for parameter initialisation and data shuffles (same seed, same stream).
 
+import { z } from 'zod';
+
+/** A seed: seeds are mixed as 32-bit integers, so a negative, fractional or larger one would alias another. */
+export const SEED = z
+  .int()
+  .min(0)
+  .max(2 ** 32 - 1);
+
 /** splitmix32: small, fast, and good enough for initialisation and shuffling. */
 export class Rng {
   private state: number;

@@ -37,27 +37,31 @@ test('--config errors name the file and the key; flag errors name the flag only'
   await assert.rejects(parseOptions(schema, { config: fine }), /fine\.json: option "epochs"/);
 });
 
-test('pretrain checks its numbers and seeds are 32-bit integers, before anything is written', async () => {
+const root = join(import.meta.dirname, '..', '..');
+
+/** Runs `plmkit ARGS` in a fresh process from the repository root. */
+async function plmkit(...args: string[]) {
   const { execFile } = await import('node:child_process');
   const { promisify } = await import('node:util');
+  return promisify(execFile)(process.execPath, [join(root, 'bin', 'plmkit.js'), ...args], {
+    cwd: root,
+    timeout: 60_000,
+  });
+}
+
+test('pretrain checks its numbers and seeds are 32-bit integers, before anything is written', async () => {
   const { readdir } = await import('node:fs/promises');
-  const root = join(import.meta.dirname, '..', '..');
   const dir = await mkdtemp(join(tmpdir(), 'plmkit-options-'));
   const pretrain = (...args: string[]) =>
-    promisify(execFile)(
-      process.execPath,
-      [
-        join(root, 'bin', 'plmkit.js'),
-        'pretrain',
-        '--corpus',
-        join(dir, 'none.txt'),
-        '--tokenizer',
-        join(root, 'models', 'plmkit-bert-mini'),
-        '--out',
-        join(dir, 'run'),
-        ...args,
-      ],
-      { cwd: root, timeout: 60_000 },
+    plmkit(
+      'pretrain',
+      '--corpus',
+      join(dir, 'none.txt'),
+      '--tokenizer',
+      join(root, 'models', 'plmkit-bert-mini'),
+      '--out',
+      join(dir, 'run'),
+      ...args,
     );
   for (const [args, message] of [
     [['--batch-size', 'abc'], /option "batchSize"/],
@@ -70,24 +74,9 @@ test('pretrain checks its numbers and seeds are 32-bit integers, before anything
 });
 
 test('finetune refuses option combinations that would silently train something else, before any work', async () => {
-  const { execFile } = await import('node:child_process');
-  const { promisify } = await import('node:util');
-  const root = join(import.meta.dirname, '..', '..');
   const dir = await mkdtemp(join(tmpdir(), 'plmkit-options-'));
   const finetune = (...args: string[]) =>
-    promisify(execFile)(
-      process.execPath,
-      [
-        join(root, 'bin', 'plmkit.js'),
-        'finetune',
-        '--data',
-        'sst2-sentence',
-        '--out',
-        join(dir, 'run'),
-        ...args,
-      ],
-      { cwd: root, timeout: 60_000 },
-    );
+    plmkit('finetune', '--data', 'sst2-sentence', '--out', join(dir, 'run'), ...args);
   for (const [args, message] of [
     [['--pet', 'lora', '--from-scratch'], /cannot be combined with --from-scratch/],
     [['--pet', 'lora', '--trainable', '^classifier'], /with --pet the module \(and head\) train/],

@@ -9,6 +9,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { SEED } from '../../runtime/random.js';
 import { finetune } from '../../classify/finetune.js';
 import { argmaxRows } from '../../classify/logits.js';
 import { collate, type Encoded } from '../../classify/batching.js';
@@ -73,11 +74,7 @@ export const AttackConfig = z.strictObject({
   /** The user's learning rate when it differs from the attacker's (default: `lr`, as in the paper). */
   retrainLr: z.number().positive().optional(),
   maxLength: z.number().int().positive().default(128),
-  seed: z
-    .int()
-    .min(0)
-    .max(2 ** 32 - 1)
-    .default(0),
+  seed: SEED.default(0),
   limitTrain: z.number().int().positive().optional(),
   limitEval: z.number().int().positive().optional(),
   maxWords: z.number().int().positive().optional(),
