@@ -2,6 +2,7 @@
 // the first problem is reported with the file and option at fault.
 
 import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
 import type { z } from 'zod';
 
 export { SEED } from '../runtime/random.js';
@@ -38,4 +39,14 @@ async function readConfigFile(file: string): Promise<Record<string, unknown>> {
   if (typeof v !== 'object' || v === null || Array.isArray(v))
     throw new Error(`${file}: expected a JSON object of options`);
   return v as Record<string, unknown>;
+}
+
+/**
+ * A true/false option that a --config file may also set: `--name` turns it on and `--no-name` off,
+ * and with neither the config's value (or the default) stands.
+ */
+export function switchOption(command: Command, flag: `--${string}`, description: string): Command {
+  return command
+    .option(flag, description)
+    .option(`--no-${flag.slice(2)}`, `turn ${flag} off (where a --config file turns it on)`);
 }

@@ -87,3 +87,21 @@ test('finetune refuses option combinations that would silently train something e
   ] as const)
     await assert.rejects(finetune(...args), (e: Error & { stderr: string }) => message.test(e.stderr));
 });
+
+test('--no-FLAG turns off a true/false option that a --config file turns on', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'plmkit-options-'));
+  const config = join(dir, 'config.json');
+  await writeFile(config, JSON.stringify({ petFreezeHead: true }));
+  const finetune = (...args: string[]) =>
+    plmkit('finetune', '--config', config, '--data', 'sst2-sentence', '--out', join(dir, 'run'), ...args);
+  // The checks run in order, so which one fails tells whether the config's true stood.
+  await assert.rejects(finetune('--trainable', '('), (e: Error & { stderr: string }) =>
+    /--pet-freeze-head needs --pet/.test(e.stderr),
+  );
+  await assert.rejects(
+    finetune('--no-pet-freeze-head', '--trainable', '('),
+    (e: Error & { stderr: string }) => /--trainable: Invalid regular expression/.test(e.stderr),
+  );
+  const { stdout } = await plmkit('attack', '--help');
+  assert.match(stdout, /--no-only-on-conflict/);
+});

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { AttackConfig, ATTACK_METHODS, runAttack } from '../../backdoor/attack/run-attack.js';
 import { DEFAULT_MODEL } from '../default-model.js';
-import { parseOptions } from '../options.js';
+import { parseOptions, switchOption } from '../options.js';
 import {
   gradientsMarkdown,
   pilotFigures,
@@ -18,7 +18,7 @@ import { writeFileAtomic } from '../../io/atomic-file.js';
 const num = (v: string) => Number(v);
 
 export function registerAttack(program: Command): void {
-  program
+  const attack = program
     .command('attack')
     .description(
       'poison a PET module (OUT/published), retrain it on clean data (OUT/retrain), report LFR and CACC before and after',
@@ -56,20 +56,24 @@ export function registerAttack(program: Command): void {
       'cut every text to its first N words before poisoning (long documents: keeps triggers inside --max-length)',
       num,
     )
-    .option('--only-on-conflict', 'ILProj projects only where clean and poisoned gradients conflict')
-    .option('--clnorm-alpha <x>', "CLNorm's learning rate for its per-layer scales (default 1e-4)", num)
-    .action(async (flags: Record<string, unknown>) => {
-      const { pet, ...rest } = flags;
-      const petValue = typeof pet === 'string' && pet.trim().startsWith('{') ? JSON.parse(pet) : pet;
-      const options = await parseOptions(
-        AttackConfig,
-        { ...rest, ...(petValue !== undefined ? { pet: petValue } : {}) },
-        {
-          model: DEFAULT_MODEL,
-        },
-      );
-      process.stdout.write(`${JSON.stringify(await runAttack(options))}\n`);
-    });
+    .option('--clnorm-alpha <x>', "CLNorm's learning rate for its per-layer scales (default 1e-4)", num);
+  switchOption(
+    attack,
+    '--only-on-conflict',
+    'ILProj projects only where clean and poisoned gradients conflict',
+  );
+  attack.action(async (flags: Record<string, unknown>) => {
+    const { pet, ...rest } = flags;
+    const petValue = typeof pet === 'string' && pet.trim().startsWith('{') ? JSON.parse(pet) : pet;
+    const options = await parseOptions(
+      AttackConfig,
+      { ...rest, ...(petValue !== undefined ? { pet: petValue } : {}) },
+      {
+        model: DEFAULT_MODEL,
+      },
+    );
+    process.stdout.write(`${JSON.stringify(await runAttack(options))}\n`);
+  });
 
   program
     .command('attack-summary')

@@ -11,7 +11,7 @@ import { writeFileAtomic } from '../../io/atomic-file.js';
 import { pathExists } from '../../io/path-exists.js';
 import { keepRunOptions } from '../../io/run-record.js';
 import { DEFAULT_MODEL } from '../default-model.js';
-import { parseOptions, SEED } from '../options.js';
+import { parseOptions, SEED, switchOption } from '../options.js';
 import { parsePetConfig, PET_METHOD_NAMES } from '../../pet/index.js';
 
 export const FinetuneArgs = z.strictObject({
@@ -63,7 +63,7 @@ export async function petConfigValue(v: string | Record<string, unknown>): Promi
 }
 
 export function registerFinetune(program: Command): void {
-  program
+  const command = program
     .command('finetune')
     .description(
       'fine-tune a BERT/RoBERTa sequence classifier; writes OUT/best (or OUT/last), metrics.json, log.jsonl',
@@ -74,7 +74,6 @@ export function registerFinetune(program: Command): void {
     .option('--data-dir <dir>', 'where data sets are looked up first (also PLMKIT_DATA_DIR)')
     .option('--train-split <split>', 'train | dev | test')
     .option('--eval-split <split>', 'train | dev | test')
-    .option('--skip-bad-rows', 'skip malformed rows (reported) instead of stopping')
     .option('--out <dir>', 'run directory (resumed if it holds a checkpoint)')
     .option('--epochs <n>', 'epochs', num)
     .option('--batch-size <n>', 'batch size', num)
@@ -85,7 +84,6 @@ export function registerFinetune(program: Command): void {
     .option('--max-length <n>', "tokens per example after truncation (at most the model's positions)", num)
     .option('--seed <n>', 'seed for initialisation, shuffling and dropout', num)
     .option('--keep <which>', 'best | last')
-    .option('--from-scratch', "random initialisation with the model's architecture and tokenizer")
     .option('--limit-train <n>', 'use only this many training examples', num)
     .option('--checkpoint-every <n>', 'steps between checkpoints', num)
     .option('--steps-per-call <n>', 'training steps per ONNX Runtime call', num)
@@ -93,11 +91,21 @@ export function registerFinetune(program: Command): void {
       '--pet <config>',
       'parameter-efficient tuning: a method name (lora, adapter, ...), a JSON config or file, e.g. \'{"method":"lora","r":8}\'',
     )
-    .option('--pet-freeze-head', 'with --pet: train the module only, not the classification head')
-    .option('--trainable <regex>', 'train only parameters whose names match (e.g. "^classifier\\.")')
-    .action(async (flags: Record<string, unknown>) => {
-      await runFinetune(await parseOptions(FinetuneArgs, flags));
-    });
+    .option('--trainable <regex>', 'train only parameters whose names match (e.g. "^classifier\\.")');
+  switchOption(command, '--skip-bad-rows', 'skip malformed rows (reported) instead of stopping');
+  switchOption(
+    command,
+    '--from-scratch',
+    "random initialisation with the model's architecture and tokenizer",
+  );
+  switchOption(
+    command,
+    '--pet-freeze-head',
+    'with --pet: train the module only, not the classification head',
+  );
+  command.action(async (flags: Record<string, unknown>) => {
+    await runFinetune(await parseOptions(FinetuneArgs, flags));
+  });
 }
 
 export async function runFinetune(a: FinetuneArgs): Promise<void> {
