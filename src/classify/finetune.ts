@@ -70,7 +70,10 @@ export interface EpochRecord extends ClassificationMetrics {
 
 export interface FinetuneResult {
   readonly history: readonly EpochRecord[];
+  /** The epoch of highest dev accuracy, whichever epoch `keep` exports. */
   readonly best: EpochRecord | undefined;
+  /** The exported model directory (OUT/best or OUT/last) and the epoch its weights are from. */
+  readonly saved: { readonly dir: 'best' | 'last'; readonly epoch: number } | undefined;
   readonly completed: boolean;
   readonly steps: number;
 }
@@ -219,7 +222,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
       while (bi < batches.length) {
         if (o.stopAfterSteps !== undefined && ranThisCall >= o.stopAfterSteps) {
           await saveCheckpoint();
-          return { history, best: bestOf(history), completed: false, steps: state.step };
+          return { ...summary(history, o.keep, false), steps: state.step };
         }
         // Batches run `stepsPerCall` at a time in one ONNX Runtime call, padded to a common length. Groups
         // are aligned to multiples of stepsPerCall within the epoch and padded to the whole group's longest
@@ -262,11 +265,19 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   }
   if (o.keep === 'last')
     await replaceDir(join(o.outDir, 'last'), (tmp) => o.exportModel(tmp, currentValues()));
-  const result = { history, best: bestOf(history), completed: true, steps: state.step };
+  const result = { ...summary(history, o.keep, true), steps: state.step };
   await writeFileAtomic(join(o.outDir, 'metrics.json'), [
     Buffer.from(JSON.stringify(result, null, 2) + '\n'),
   ]);
   return result;
+}
+
+function summary(history: readonly EpochRecord[], keep: 'best' | 'last', completed: boolean) {
+  const best = bestOf(history);
+  // OUT/last is written when the run completes; OUT/best whenever an epoch beats the previous best.
+  const from = keep === 'best' ? best : completed ? history[history.length - 1] : undefined;
+  const saved = from ? { dir: keep, epoch: from.epoch } : undefined;
+  return { history, best, saved, completed };
 }
 
 function bestOf(h: readonly EpochRecord[]): EpochRecord | undefined {

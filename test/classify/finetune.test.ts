@@ -79,6 +79,7 @@ test('fine-tuning learns a toy task, exports a classifier that loads and predict
   assert.ok(result.best!.accuracy >= 0.9, `best dev accuracy ${result.best!.accuracy}`);
   const metrics = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8'));
   assert.equal(metrics.best.accuracy, result.best!.accuracy);
+  assert.deepEqual(metrics.saved, { dir: 'best', epoch: result.best!.epoch });
 
   const clf = await TextClassifier.load(join(out, 'best'));
   assert.deepEqual(clf.labelNames, ['negative', 'positive']);
@@ -124,7 +125,16 @@ test('training a subset of parameters leaves every other parameter bit-for-bit u
   const data = await toyData();
   const out = await mkdtemp(join(tmpdir(), 'plmkit-run-'));
   const o = await options(model, data, out);
-  await finetune({ ...o, epochs: 1, keep: 'last', trainable: (n) => n.startsWith('classifier.') });
+  const result = await finetune({
+    ...o,
+    epochs: 2,
+    keep: 'last',
+    trainable: (n) => n.startsWith('classifier.'),
+  });
+  // metrics.json names the epoch OUT/last holds (the last), besides the best one.
+  const metrics = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8'));
+  assert.deepEqual(metrics.saved, { dir: 'last', epoch: 2 });
+  assert.equal(metrics.best.epoch, result.best!.epoch);
   const after = await readPretrained(join(out, 'last'));
   const before = await readPretrained(model);
   let changed = 0;

@@ -193,5 +193,5 @@ export async function runFinetune(a: FinetuneArgs): Promise<void> {
     ...(pet ? { pet: { config: pet, trainHead: !a.petFreezeHead } } : {}),
     exportModel: setup.exportModel,
   });
-  process.stdout.write(`${JSON.stringify({ best: result.best, out: a.out })}\n`);
+  process.stdout.write(`${JSON.stringify({ best: result.best, saved: result.saved, out: a.out })}\n`);
 }
