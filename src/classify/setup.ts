@@ -27,6 +27,11 @@ export interface RunSetup {
   readonly skippedRows: readonly SkippedRow[];
   /** True when the data is one file, which then serves as both the training and the evaluation data. */
   readonly sameFileForBoth: boolean;
+  /**
+   * Labels no training example has (found only in other splits, or cut by `limitTrain`): the head gets
+   * a class for each, as in Hugging Face, but never learns to predict it.
+   */
+  readonly labelsNotTrained: readonly string[];
   readonly exportModel: (dir: string, values: ReadonlyMap<string, Float32Array>) => Promise<void>;
 }
 
@@ -101,6 +106,7 @@ export async function setupRun(o: SetupOptions): Promise<RunSetup> {
   if (o.limitTrain !== undefined && o.limitTrain < trainExamples.length) {
     trainExamples = shuffle(trainExamples, o.seed).slice(0, o.limitTrain);
   }
+  const trainedIds = new Set(trainExamples.map((e) => e.label));
   const maxLength = Math.min(o.maxLength, maxSequenceLength(config));
   const id2label = Object.fromEntries(labelNames.map((n, i) => [String(i), n]));
   return {
@@ -112,6 +118,7 @@ export async function setupRun(o: SetupOptions): Promise<RunSetup> {
     dev: await encodeExamples(tokenizer, dev.examples, maxLength),
     initialised,
     sameFileForBoth: train.source === dev.source,
+    labelsNotTrained: labelNames.filter((_, id) => !trainedIds.has(id)),
     // A file given by path serves both splits: its rows are reported once.
     skippedRows: [
       ...new Map([...train.skippedRows, ...dev.skippedRows].map((r) => [`${r.file}:${r.line}`, r])).values(),

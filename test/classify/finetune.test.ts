@@ -227,7 +227,7 @@ for (const method of ['lora', 'adapter'] as const) {
   });
 }
 
-test('setupRun reports the rows --skip-bad-rows skipped, and refuses a split with no examples', async () => {
+test('setupRun reports the rows --skip-bad-rows skipped, labels no training example has, and refuses a split with no examples', async () => {
   const model = await tinyModelDir();
   const data = await toyData();
   await writeFile(join(data, 'dev.jsonl'), '{"text": "good", "label": "positive"}\n{"text": ""}\nnot json\n');
@@ -240,6 +240,12 @@ test('setupRun reports the rows --skip-bad-rows skipped, and refuses a split wit
       [3, 'invalid'],
     ],
   );
+  assert.deepEqual(setup.labelsNotTrained, []);
+  // A label only the dev split has becomes a class that no training example teaches.
+  await writeFile(join(data, 'dev.jsonl'), '{"text": "so so", "label": "neutral"}\n');
+  const extra = await setupRun({ model, data, maxLength: 32, seed: 7 });
+  assert.deepEqual(extra.labelNames, ['negative', 'neutral', 'positive']);
+  assert.deepEqual(extra.labelsNotTrained, ['neutral']);
   await writeFile(join(data, 'dev.jsonl'), 'not json\n');
   await assert.rejects(
     setupRun({ model, data, maxLength: 32, seed: 7, skipBadRows: true }),

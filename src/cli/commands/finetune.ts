@@ -155,6 +155,12 @@ export async function runFinetune(a: FinetuneArgs): Promise<void> {
       `finetune: ${a.data} is one file, so it is both the training and the evaluation data (--eval-split does not apply): ` +
         'the accuracy reported is on training rows; give a folder with train and dev files to hold data out\n',
     );
+  if (setup.labelsNotTrained.length > 0)
+    process.stderr.write(
+      `finetune: no training example has the label${setup.labelsNotTrained.length > 1 ? 's' : ''} ` +
+        `${setup.labelsNotTrained.map((l) => JSON.stringify(l)).join(', ')}: the classifier gets a class for each ` +
+        'but cannot learn to predict it\n',
+    );
   process.stderr.write(
     `finetune: ${setup.train.length} train / ${setup.dev.length} eval examples, labels ${setup.labelNames.join(', ')}, ` +
       `${setup.initialised.length} parameter tensors freshly initialised\n`,
