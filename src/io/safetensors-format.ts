@@ -12,7 +12,10 @@
 // is ascending alignment) then by name, "__metadata__" comes first in the header, and the header is padded
 // with spaces to a multiple of 8 bytes so every tensor's data starts 8-byte aligned.
 //
-// Nothing here executes anything: pickle checkpoints (.bin/.pt/...) are refused.
+// Nothing here executes anything: pickle checkpoints (.bin/.pt/...) are refused. Unlike the Rust reader, a
+// name given twice in the header is refused as such.
+
+import { firstDuplicateKey } from './json-duplicate-key.js';
 
 export type Dtype =
   'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U64' | 'U32' | 'U16' | 'U8' | 'BOOL';
@@ -374,6 +377,15 @@ export function parseHeader(
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json))
     throw new SafetensorsError(file, `header must be a JSON object, got ${describe(json)}`);
+  // JSON.parse keeps the last of two entries with one name, hiding the other (the Rust reader then
+  // reports a misleading offset error, or none when both name the same bytes).
+  const dup = firstDuplicateKey(text);
+  if (dup !== undefined)
+    throw new SafetensorsError(
+      file,
+      `header names ${[...dup.path, dup.key].map((k) => JSON.stringify(k)).join(' > ')} twice ` +
+        `(the second at header line ${dup.line}, column ${dup.column})`,
+    );
 
   const tensors: SafetensorsHeader['tensors'] = new Map();
   let metadata: Metadata | undefined;

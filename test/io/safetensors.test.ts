@@ -574,6 +574,24 @@ describe('malformed files', () => {
       /overlap tensor/,
     ],
     [
+      // Same bytes, another dtype: JSON.parse would keep the I32 reading of them without a word.
+      'name-twice',
+      rawFile(
+        '{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},\n' +
+          ' "a": {"dtype": "I32", "shape": [2], "data_offsets": [0, 8]}}',
+        new Uint8Array(8),
+      ),
+      /header names "a" twice \(the second at header line 2, column 2\)/,
+    ],
+    [
+      'key-twice-in-entry',
+      rawFile(
+        '{"a": {"dtype": "F32", "shape": [2], "shape": [1], "data_offsets": [0, 8]}}',
+        new Uint8Array(8),
+      ),
+      /header names "a" > "shape" twice/,
+    ],
+    [
       'hole',
       rawFile(
         info({
