@@ -32,3 +32,8 @@ export function firstDuplicateKey(text: string): DuplicateKey | undefined {
   });
   return found;
 }
+
+/** The repeated key with the path to it, for messages: `"weight_map" > "bert.pooler.dense.bias"`. */
+export function duplicateKeyPath(dup: DuplicateKey): string {
+  return [...dup.path, dup.key].map((k) => JSON.stringify(k)).join(' > ');
+}

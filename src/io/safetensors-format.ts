@@ -15,7 +15,7 @@
 // Nothing here executes anything: pickle checkpoints (.bin/.pt/...) are refused. Unlike the Rust reader, a
 // name given twice in the header is refused as such.
 
-import { firstDuplicateKey } from './json-duplicate-key.js';
+import { duplicateKeyPath, firstDuplicateKey } from './json-duplicate-key.js';
 
 export type Dtype =
   'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U64' | 'U32' | 'U16' | 'U8' | 'BOOL';
@@ -383,7 +383,7 @@ export function parseHeader(
   if (dup !== undefined)
     throw new SafetensorsError(
       file,
-      `header names ${[...dup.path, dup.key].map((k) => JSON.stringify(k)).join(' > ')} twice ` +
+      `header names ${duplicateKeyPath(dup)} twice ` +
         `(the second at header line ${dup.line}, column ${dup.column})`,
     );
 

@@ -17,6 +17,7 @@
 import { open, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
+import { duplicateKeyPath, firstDuplicateKey } from './json-duplicate-key.js';
 import { pathExists } from './path-exists.js';
 import {
   checkNotPickleName,
@@ -121,11 +122,16 @@ export async function readSafetensorsDir(dir: string): Promise<SafetensorsDir> {
   const indexPath = join(dir, INDEX_FILE_NAME);
   if (await pathExists(indexPath)) {
     let index: unknown;
+    const text = await readFile(indexPath, 'utf8');
     try {
-      index = JSON.parse(await readFile(indexPath, 'utf8'));
+      index = JSON.parse(text);
     } catch (e) {
       throw new SafetensorsError(indexPath, `index is not valid JSON (${(e as Error).message})`);
     }
+    // A tensor mapped twice would be read from the last shard named, hiding the other.
+    const dup = firstDuplicateKey(text);
+    if (dup !== undefined)
+      throw new SafetensorsError(indexPath, `${duplicateKeyPath(dup)} is given twice (line ${dup.line})`);
     const { byFile, indexMetadata } = parseShardIndex(indexPath, index);
     for (const file of byFile.keys())
       if (!(await pathExists(join(dir, file))))

@@ -464,7 +464,7 @@ describe('sharded checkpoints', () => {
     assert.deepEqual(tensorToFloat32((await readSafetensorsDir(single)).tensors.get('b')!), make(1));
   });
 
-  test('an index naming no tensor, or with non-object metadata, is refused', async () => {
+  test('an index naming no tensor, naming one twice, or with non-object metadata, is refused', async () => {
     const dir = await freshDir();
     await writeFile(join(dir, INDEX_FILE_NAME), JSON.stringify({ weight_map: {} }));
     await assert.rejects(readSafetensorsDir(dir), /"weight_map" is empty/);
@@ -473,6 +473,11 @@ describe('sharded checkpoints', () => {
       JSON.stringify({ metadata: [1], weight_map: { a: 'x.safetensors' } }),
     );
     await assert.rejects(readSafetensorsDir(dir), /"metadata" must be an object, got an array/);
+    await writeFile(
+      join(dir, INDEX_FILE_NAME),
+      '{"weight_map": {"a": "model-00001-of-00002.safetensors",\n "a": "model-00002-of-00002.safetensors"}}',
+    );
+    await assert.rejects(readSafetensorsDir(dir), /"weight_map" > "a" is given twice \(line 2\)/);
   });
 
   test('a directory with no safetensors is an error', async () => {
