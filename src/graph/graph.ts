@@ -87,11 +87,20 @@ export class GraphError extends Error {
   override name = 'GraphError';
 }
 
-/** First stack frame outside the engine: the model code that built the failing op. */
+/**
+ * First stack frame outside the engine (src/graph, and src/runtime, which compiles graphs) that is a
+ * file: the model code that built the failing op. Frames of built-ins (`Array.forEach (<anonymous>)`) and
+ * of Node's internals are passed over; anonymous frames (`at file:///m.mjs:5:3`) count.
+ */
 function callerFrame(): string {
-  const lines = (new Error().stack ?? '').split('\n').slice(1);
-  const outside = lines.find((l) => !/[\\/]src[\\/]graph[\\/]/.test(l) && l.includes('('));
-  return outside ? outside.trim().replace(/^at /, '') : 'unknown caller';
+  for (const line of (new Error().stack ?? '').split('\n').slice(1)) {
+    // "at fn (LOCATION)" or "at LOCATION"; a LOCATION of code ends in :line:column.
+    const location = (/\(([^()]*)\)\s*$/.exec(line) ?? /^\s*at (?:async )?(.*)$/.exec(line))?.[1] ?? '';
+    if (!/:\d+:\d+$/.test(location) || location.startsWith('node:')) continue;
+    if (/[\\/]src[\\/](graph|runtime)[\\/]/.test(location)) continue;
+    return line.trim().replace(/^at /, '');
+  }
+  return 'unknown caller';
 }
 
 /** Raises a build-time error naming the op, the input types and the calling code. */

@@ -12,6 +12,9 @@ import {
   matmul,
   param,
   reshape,
+  slice,
+  squeeze,
+  expand,
   sum,
   transpose,
   where,
@@ -62,4 +65,18 @@ test('names are unique, and emission refuses parameters that are neither fed nor
     /parameter "w" is needed but neither fed nor frozen/,
   );
   assert.throws(() => grad(add(x, w), [w]), /needs a scalar, got shape \[2\]/);
+});
+
+test('ops that check inside a built-in callback (Array.forEach) still name the model code as the caller', () => {
+  const g = new Graph();
+  const a = input(g, 'a', 'float32', ['batch', 3]);
+  for (const [op, build] of [
+    ['Slice', () => slice(a, [5], [0], [1])],
+    ['Expand', () => expand(a, [2, 4])],
+    ['Squeeze', () => squeeze(a, [1])],
+  ] as const)
+    assert.throws(build, (e: unknown) => {
+      const m = (e as Error).message;
+      return m.startsWith(`${op}:`) && /called from .*errors\.test\.ts:\d+:\d+/.test(m);
+    });
 });
