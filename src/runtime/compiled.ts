@@ -2,6 +2,7 @@
 // feeds checked against the declared names, dtypes and shapes before they reach the runtime.
 
 import { emitModel, encodeModel, leafName, type EmitSpec } from '../graph/emit.js';
+import type { Graph } from '../graph/graph.js';
 import { formatShape, type Dim } from '../graph/shape.js';
 import { needsDropoutFromUniform, OrtSession, type HostTensor, type SessionOptions } from './ort.js';
 
@@ -29,12 +30,16 @@ export class CompiledFunction {
 
   static async create(spec: CompileSpec): Promise<CompiledFunction> {
     const inputs = spec.inputs.map((t) => ({ name: leafName(t)!, dtype: t.dtype, shape: t.shape }));
-    return CompiledFunction.fromModel(
-      encodeModel(emitModel({ dropoutFromUniform: needsDropoutFromUniform(spec.session), ...spec })),
-      inputs,
-      Object.keys(spec.outputs),
-      spec.name ? { label: spec.name, ...spec.session } : spec.session,
-    );
+    try {
+      return await CompiledFunction.fromModel(
+        encodeModel(emitModel({ dropoutFromUniform: needsDropoutFromUniform(spec.session), ...spec })),
+        inputs,
+        Object.keys(spec.outputs),
+        spec.name ? { label: spec.name, ...spec.session } : spec.session,
+      );
+    } catch (e) {
+      throw withMissingKernelOp(e, Object.values(spec.outputs)[0]?.graph);
+    }
   }
 
   /** A session for an already emitted model whose inputs are declared by name, dtype and shape. */
@@ -103,4 +108,22 @@ export class CompiledFunction {
 
 export function compile(spec: CompileSpec): Promise<CompiledFunction> {
   return CompiledFunction.create(spec);
+}
+
+/**
+ * ONNX Runtime names a node it has no kernel for (an op on a dtype its provider lacks, such as float64
+ * LayerNormalization, Erf or OneHot on the CPU); emitted nodes are named `n<graph node id>_<k>`, so the
+ * error can say which of the graph's ops it was and on which types.
+ */
+function withMissingKernelOp(e: unknown, graph: Graph | undefined): unknown {
+  const m = /Could not find an implementation for (\S+) node with name '[^']*?n(\d+)_\d+'/.exec(String(e));
+  const node = m && graph ? graph.nodes[Number(m[2])] : undefined;
+  if (!node) return e;
+  const types = (ts: readonly { dtype: string; shape: readonly Dim[] }[]) =>
+    ts.map((t) => `${t.dtype}${formatShape(t.shape)}`).join(', ');
+  return new Error(
+    `${node.op.name} (inputs: ${types(node.inputs)}; outputs: ${types(node.outputs)}) has no ONNX Runtime kernel on this execution provider ` +
+      `(${m![1]}); build it in another dtype (float32 has them all)`,
+    { cause: e },
+  );
 }

@@ -80,3 +80,16 @@ test('ops that check inside a built-in callback (Array.forEach) still name the m
       return m.startsWith(`${op}:`) && /called from .*errors\.test\.ts:\d+:\d+/.test(m);
     });
 });
+
+test('an op on a dtype ONNX Runtime has no kernel for is named, with its types, when compiled', async () => {
+  const { compile } = await import('../../src/runtime/compiled.js');
+  const { layerNorm } = await import('../../src/graph/index.js');
+  const g = new Graph();
+  const x = input(g, 'x', 'float64', [2, 4]);
+  const w = input(g, 'w', 'float64', [4]);
+  const b = input(g, 'b', 'float64', [4]);
+  await assert.rejects(
+    compile({ inputs: [x, w, b], outputs: { y: layerNorm(x, w, b, 1e-5) } }),
+    /^Error: LayerNorm \(inputs: float64\[2, 4\], float64\[4\], float64\[4\]; outputs: float64\[2, 4\].*\) has no ONNX Runtime kernel/,
+  );
+});
