@@ -132,6 +132,8 @@ interface GraphOptions {
   readonly leadingOutputs?: readonly [string, string][];
   /** Leaves that the enclosing graph defines under the same name (frozen weights). */
   readonly outer?: ReadonlySet<string>;
+  /** Receives the `outer` leaves the graph uses, in node order. */
+  readonly outerUsed?: string[];
   /** Leaves computed as Gather(stacked, iteration) from the enclosing graph's per-step inputs. */
   readonly perStep?: ReadonlyMap<string, { readonly stacked: string; readonly iteration: string }>;
   /** Prefix of constant names, so that nested graphs do not shadow the enclosing graph's names. */
@@ -232,7 +234,11 @@ function emitGraph(spec: EmitSpec, opts: GraphOptions = {}): OnnxTypes.IGraphPro
     if (node.op === InputOp || node.op === ParamOp) {
       const t = node.outputs[0]!;
       const leaf = leafName(t)!;
-      if (fed.get(leaf) === t || opts.outer?.has(leaf)) continue;
+      if (fed.get(leaf) === t) continue;
+      if (opts.outer?.has(leaf)) {
+        opts.outerUsed?.push(leaf);
+        continue;
+      }
       const step = opts.perStep?.get(leaf);
       if (step) {
         ctx.emit('Gather', [step.stacked, step.iteration], [leaf], { axis: { kind: 'int', value: 0 } });
@@ -270,7 +276,7 @@ function emitGraph(spec: EmitSpec, opts: GraphOptions = {}): OnnxTypes.IGraphPro
 
 function wrapModel(graph: OnnxTypes.IGraphProto): OnnxTypes.ModelProto {
   return onnx.ModelProto.create({
-    irVersion: 8,
+    irVersion: 9, // the IR version of opset 20 (ONNX 1.15)
     producerName: 'plmkit',
     opsetImport: [{ domain: '', version: OPSET }],
     graph,
@@ -344,6 +350,7 @@ export function emitLoopModel(spec: LoopSpec): OnnxTypes.ModelProto {
     name: n,
     type: { tensorType: { elemType: ONNX_DTYPE[dtype], shape: { dim: [] } } },
   });
+  const frozenUsed: string[] = [];
   const body = emitGraph(
     {
       inputs: spec.carried,
@@ -356,6 +363,7 @@ export function emitLoopModel(spec: LoopSpec): OnnxTypes.ModelProto {
       leadingInputs: [scalar('iteration', 'int64'), scalar('cond_in', 'bool')],
       leadingOutputs: [['cond_out', 'cond_in']],
       outer: frozenNames,
+      outerUsed: frozenUsed,
       perStep: new Map(perStep.map((n) => [n, { stacked: loopNames.stacked(n), iteration: 'iteration' }])),
       constPrefix: 'b_',
     },
@@ -370,10 +378,12 @@ export function emitLoopModel(spec: LoopSpec): OnnxTypes.ModelProto {
     v.type!.tensorType!.shape!.dim!.unshift({ dimParam: 'steps' });
     return v;
   });
-  const initializers = [...(spec.frozen ?? [])].map(([k, v]) => {
-    const t = [...spec.carriedNext, ...Object.values(spec.scan)][0]!.graph.byName(k);
-    if (!t) fail('emitLoop', `frozen "${k}" is not a leaf of the graph`);
-    return tensorProto(k, t.dtype, t.shape as number[], v);
+  // As in emitModel: frozen values the step uses, in node order (the map's order and its unused
+  // entries change nothing).
+  const graph = [...spec.carriedNext, ...Object.values(spec.scan)][0]!.graph;
+  const initializers = frozenUsed.map((k) => {
+    const t = graph.byName(k)!;
+    return tensorProto(k, t.dtype, t.shape as number[], spec.frozen!.get(k)!);
   });
   initializers.push(tensorProto('loop_true', 'bool', [], [1]));
   initializers.push(tensorProto('loop_zero', 'int64', [1], [0]));

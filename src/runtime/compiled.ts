@@ -30,26 +30,31 @@ export class CompiledFunction {
 
   static async create(spec: CompileSpec): Promise<CompiledFunction> {
     const inputs = spec.inputs.map((t) => ({ name: leafName(t)!, dtype: t.dtype, shape: t.shape }));
-    try {
-      return await CompiledFunction.fromModel(
-        encodeModel(emitModel({ dropoutFromUniform: needsDropoutFromUniform(spec.session), ...spec })),
-        inputs,
-        Object.keys(spec.outputs),
-        spec.name ? { label: spec.name, ...spec.session } : spec.session,
-      );
-    } catch (e) {
-      throw withMissingKernelOp(e, Object.values(spec.outputs)[0]?.graph);
-    }
+    return CompiledFunction.fromModel(
+      encodeModel(emitModel({ dropoutFromUniform: needsDropoutFromUniform(spec.session), ...spec })),
+      inputs,
+      Object.keys(spec.outputs),
+      spec.name ? { label: spec.name, ...spec.session } : spec.session,
+      Object.values(spec.outputs)[0]?.graph,
+    );
   }
 
-  /** A session for an already emitted model whose inputs are declared by name, dtype and shape. */
+  /**
+   * A session for an already emitted model whose inputs are declared by name, dtype and shape; `graph`,
+   * the graph it was emitted from, lets an error name the op that ONNX Runtime has no kernel for.
+   */
   static async fromModel(
     model: Uint8Array,
     inputs: readonly Declared[],
     outputNames: readonly string[],
     session?: SessionOptions,
+    graph?: Graph,
   ): Promise<CompiledFunction> {
-    return new CompiledFunction(await OrtSession.create(model, session), model, inputs, outputNames);
+    try {
+      return new CompiledFunction(await OrtSession.create(model, session), model, inputs, outputNames);
+    } catch (e) {
+      throw withMissingKernelOp(e, graph);
+    }
   }
 
   /** Checks feeds: unknown or missing names, dtypes, ranks, static sizes and consistent symbolic sizes. */
@@ -116,7 +121,10 @@ export function compile(spec: CompileSpec): Promise<CompiledFunction> {
  * error can say which of the graph's ops it was and on which types.
  */
 function withMissingKernelOp(e: unknown, graph: Graph | undefined): unknown {
-  const m = /Could not find an implementation for (\S+) node with name '[^']*?n(\d+)_\d+'/.exec(String(e));
+  // The CPU provider's wording, then the one with WebGPU (a node no provider took).
+  const m =
+    /Could not find an implementation for (\S+) node with name '[^']*?n(\d+)_\d+'/.exec(String(e)) ??
+    /Provider type for (\S+) node with name '[^']*?n(\d+)_\d+' is not set/.exec(String(e));
   const node = m && graph ? graph.nodes[Number(m[2])] : undefined;
   if (!node) return e;
   const types = (ts: readonly { dtype: string; shape: readonly Dim[] }[]) =>

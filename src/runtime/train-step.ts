@@ -169,7 +169,10 @@ export class TrainStep {
   private singleFn: Promise<CompiledFunction> | undefined;
 
   private single(): Promise<CompiledFunction> {
-    return (this.singleFn ??= this.compileSingle(this.seedSalt));
+    if (this.singleFn) return this.singleFn;
+    const fn = (this.singleFn = this.compileSingle(this.seedSalt));
+    forgetOnFailure(fn, () => this.singleFn === fn && (this.singleFn = undefined));
+    return fn;
   }
 
   /** The single-step ONNX model (compiles it if needed). */
@@ -197,6 +200,11 @@ export class TrainStep {
   /** Runs one step at learning rate `lr`; updates `state` in place only when the loss is finite. */
   async run(state: TrainState, batch: Readonly<Record<string, HostTensor>>, lr: number): Promise<StepResult> {
     const step = state.step + 1;
+    for (const k of Object.keys(batch))
+      if (state.params.has(k) || state.slots.has(k))
+        throw new FeedError(
+          `batch input "${k}" is a trained parameter or optimizer state, which the step feeds itself`,
+        );
     const feeds: Record<string, HostTensor> = { ...batch };
     for (const [n, v] of state.params) feeds[n] = { dtype: 'float32', dims: this.shapes.get(n)!, data: v };
     for (const [k, v] of state.slots)
@@ -267,9 +275,17 @@ export class TrainStep {
           shape: t.shape,
         })),
       ];
-      return CompiledFunction.fromModel(model, inputs, [], { label: 'train_steps', ...this.spec.session });
+      return CompiledFunction.fromModel(
+        model,
+        inputs,
+        [],
+        { label: 'train_steps', ...this.spec.session },
+        this.spec.graph,
+      );
     })();
-    return this.loopFn;
+    const fn = this.loopFn;
+    forgetOnFailure(fn, () => this.loopFn === fn && (this.loopFn = undefined));
+    return fn;
   }
 
   /**
@@ -375,9 +391,14 @@ export class TrainStep {
   }
 
   async release(): Promise<void> {
-    if (this.singleFn) await (await this.singleFn).release();
-    if (this.loopFn) await (await this.loopFn).release();
+    const fns = [this.singleFn, this.loopFn];
     this.singleFn = this.loopFn = undefined;
+    // A session that failed to compile has nothing to free; its error was thrown where it was used.
+    for (const fn of fns)
+      await fn?.then(
+        (f) => f.release(),
+        () => undefined,
+      );
   }
 
   private seedSalt = 0;
@@ -396,4 +417,9 @@ export class TrainStep {
     await this.release();
     this.seedSalt = salt;
   }
+}
+
+/** A compile that failed is not kept: the next use tries again, and release() has nothing to free. */
+function forgetOnFailure(fn: Promise<CompiledFunction>, forget: () => unknown): void {
+  fn.catch(forget);
 }

@@ -152,6 +152,10 @@ test('feeds are checked: unknown names, missing inputs, wrong dtypes and shapes'
     step.run(state, { x: f32([2, 4], new Array(8).fill(0)) }, 0.1),
     /expected shape \[batch, 3\], got \[2, 4\]/,
   );
+  await assert.rejects(
+    step.run(state, { x: f32([2, 3], [1, 2, 3, 4, 5, 6]), w: f32([3, 2], new Array(6).fill(0)) }, 0.1),
+    (e: unknown) => e instanceof FeedError && /batch input "w" is a trained parameter/.test(e.message),
+  );
   assert.throws(() => step.initState(new Map()), /no initial value for trainable parameter "w"/);
   assert.throws(
     () => step.initState(new Map([['w', new Float32Array(5)]])),
@@ -227,4 +231,62 @@ test('several steps in one ONNX Loop call match the same steps run one by one', 
     /batch 1: input "x" must match batch 0/,
   );
   await Promise.all([one.step.release(), many.step.release(), third.step.release(), before.step.release()]);
+});
+
+test('the multi-step Loop takes the frozen map the single step takes, in any order; a failed compile is not kept', async () => {
+  const { createHash } = await import('node:crypto');
+  const { layerNorm } = await import('../../src/graph/index.js');
+  const loopModel = async (frozen: Map<string, Float32Array>) => {
+    const b = new ModelBuilder({ training: false });
+    const x = input(b.graph, 'x', 'float32', ['batch', 3]);
+    const w = b.param('w', [3, 2], { kind: 'ones' });
+    const v = b.param('v', [2], { kind: 'ones' });
+    const u = b.param('u', [2], { kind: 'ones' });
+    const step = await TrainStep.create({
+      graph: b.graph,
+      loss: sum(add(add(linear(x, w), v), u)),
+      trainable: [w],
+      frozen,
+      batch: [x],
+      optimizer: { kind: 'sgd' },
+    });
+    const state = step.initState(b.initialValues(0));
+    const batch = { x: f32([2, 3], [1, 2, 3, 4, 5, 6]) };
+    // An unused frozen entry is ignored by both, as compile() ignores it.
+    const [r] = await step.runMany(state, [batch], [0.1]);
+    assert.equal(r!.loss, (await step.run(step.initState(b.initialValues(0)), batch, 0.1)).loss);
+    const bytes = (await (step as unknown as { loop(): Promise<{ model: Uint8Array }> }).loop()).model;
+    await step.release();
+    return createHash('sha256').update(bytes).digest('hex');
+  };
+  const entries: [string, Float32Array][] = [
+    ['v', Float32Array.of(1, 2)],
+    ['u', Float32Array.of(3, 4)],
+    ['unused.weight', new Float32Array(4)],
+  ];
+  assert.equal(await loopModel(new Map(entries)), await loopModel(new Map([...entries].reverse())));
+
+  // float64 LayerNorm has no CPU kernel: each use reports it, and release() still resolves.
+  const b = new ModelBuilder({ training: false });
+  const x = input(b.graph, 'x', 'float64', ['batch', 4]);
+  const w = input(b.graph, 'w', 'float64', [4]);
+  const p = b.param('p', [4], { kind: 'ones' });
+  const { cast } = await import('../../src/graph/index.js');
+  const step = await TrainStep.create({
+    graph: b.graph,
+    loss: cast(sum(layerNorm(mul(x, cast(p, 'float64')), w, w, 1e-5)), 'float32'),
+    trainable: [p],
+    batch: [x, w],
+    optimizer: { kind: 'sgd' },
+  });
+  const state = step.initState(b.initialValues(0));
+  const feeds = {
+    x: { dtype: 'float64' as const, dims: [1, 4], data: Float64Array.of(1, 2, 3, 4) },
+    w: { dtype: 'float64' as const, dims: [4], data: Float64Array.of(1, 1, 1, 1) },
+  };
+  for (let i = 0; i < 2; i++) {
+    await assert.rejects(step.runMany(state, [feeds], [0.1]), /LayerNorm .* has no ONNX Runtime kernel/);
+    await assert.rejects(step.run(state, feeds, 0.1), /LayerNorm .* has no ONNX Runtime kernel/);
+  }
+  await step.release();
 });
