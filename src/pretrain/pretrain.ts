@@ -146,14 +146,15 @@ export async function evaluateMlm(
 }
 
 /**
- * Pseudo-perplexity (Salazar et al. 2020): every token of each held-out block is masked on its own, in
- * turn, and scored by the model; PPPL = exp(-mean log p(token | rest)).
+ * Pseudo-perplexity (Salazar et al. 2020): every text token of each held-out block is masked on its own,
+ * in turn, and scored by the model; PPPL = exp(-mean log p(token | rest)). Special tokens (the [SEP]
+ * between documents, [UNK]) are not scored, as masking never selects them in training.
  */
 export async function pseudoPerplexity(
   fn: CompiledFunction,
   file: TokenFile,
   o: Pick<PretrainOptions, 'clsId' | 'sepId' | 'seqLen'>,
-  maskId: number,
+  tokens: Pick<MaskingOptions, 'maskId' | 'specialIds'>,
   blocks: number,
   rowsPerRun = 64,
   extraFeeds: Record<string, HostTensor> = {},
@@ -164,10 +165,13 @@ export async function pseudoPerplexity(
   const n = Math.min(blocks, file.blocks(seq - 2));
   for (let b = 0; b < n; b++) {
     const row = [o.clsId, ...(await file.block(b, seq - 2)), o.sepId];
-    for (let start = 1; start < seq - 1; start += rowsPerRun) {
-      const positions = Array.from({ length: Math.min(rowsPerRun, seq - 1 - start) }, (_, k) => start + k);
+    const scored = row.map((_, p) => p).filter((p) => !tokens.specialIds.has(row[p]!));
+    for (let start = 0; start < scored.length; start += rowsPerRun) {
+      const positions = scored.slice(start, start + rowsPerRun);
       const ids = new BigInt64Array(positions.length * seq);
-      positions.forEach((p, r) => row.forEach((id, j) => (ids[r * seq + j] = BigInt(j === p ? maskId : id))));
+      positions.forEach((p, r) =>
+        row.forEach((id, j) => (ids[r * seq + j] = BigInt(j === p ? tokens.maskId : id))),
+      );
       const out = await fn.run({
         input_ids: { dtype: 'int64', dims: [positions.length, seq], data: ids },
         attention_mask: {
@@ -345,7 +349,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
         evalFn,
         heldout,
         o,
-        masking.maskId,
+        masking,
         o.pseudoPerplexityBlocks ?? 8,
         64,
         paramFeeds(),
