@@ -18,20 +18,26 @@ export async function encodeExamples(
 }
 
 /**
- * Maps data-set label ids to model label ids. Models whose labels are the generic LABEL_k take data-set
- * ids as they are; otherwise labels are matched by name and an unknown name is an error.
+ * Maps data-set label ids to model label ids. Labels are matched by name (case-insensitively) when the
+ * model's labels have names; data whose labels are integers (names "0", "1", ...) that are not the model's
+ * names take them as class ids, as do models whose labels are the generic LABEL_k. Anything else is an error.
  */
 export function labelMapping(
   modelId2label: Readonly<Record<string, string>>,
   dataLabelNames: readonly string[],
 ): (id: number) => number {
   const names = Object.entries(modelId2label);
-  if (names.every(([i, n]) => n === `LABEL_${i}`)) {
+  const byName = new Map(names.map(([i, n]) => [n.toLowerCase(), Number(i)]));
+  const generic = names.every(([i, n]) => n === `LABEL_${i}`);
+  const integers = dataLabelNames.every((n, i) => n === String(i));
+  if (generic || (integers && !dataLabelNames.every((n) => byName.has(n.toLowerCase())))) {
     if (dataLabelNames.length > names.length)
-      throw new Error(`the data has ${dataLabelNames.length} labels but the model only ${names.length}`);
+      throw new Error(
+        `the data has ${integers ? `class ids up to ${dataLabelNames.length - 1}` : `${dataLabelNames.length} labels`} ` +
+          `but the model has ${names.length} labels (${names.map(([, n]) => n).join(', ')})`,
+      );
     return (id) => id;
   }
-  const byName = new Map(names.map(([i, n]) => [n.toLowerCase(), Number(i)]));
   const table = dataLabelNames.map((n) => {
     const id = byName.get(n.toLowerCase());
     if (id === undefined)

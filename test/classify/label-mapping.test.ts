@@ -1,0 +1,37 @@
+// Data labels to a model's label ids: by name, or as class ids when the data's labels are integers.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { labelMapping } from '../../src/classify/encode.js';
+
+const named = { 0: 'negative', 1: 'neutral', 2: 'positive' };
+
+test('named labels match by name, case-insensitively, in any order', () => {
+  const f = labelMapping(named, ['Positive', 'negative']);
+  assert.deepEqual([f(0), f(1)], [2, 0]);
+  assert.throws(
+    () => labelMapping(named, ['negative', 'mixed']),
+    /data label "mixed" is not one of the model's labels \(negative, neutral, positive\)/,
+  );
+});
+
+test('integer labels are class ids for a model with named labels (as Hugging Face takes them)', () => {
+  const f = labelMapping(named, ['0', '1', '2']);
+  assert.deepEqual([f(0), f(1), f(2)], [0, 1, 2]);
+  assert.throws(
+    () => labelMapping(named, ['0', '1', '2', '3']),
+    /class ids up to 3 but the model has 3 labels/,
+  );
+  // A model whose labels are named "0" and "1" matches them by name.
+  const g = labelMapping({ 0: '1', 1: '0' }, ['0', '1']);
+  assert.deepEqual([g(0), g(1)], [1, 0]);
+});
+
+test('generic LABEL_k models take data ids as they are', () => {
+  const f = labelMapping({ 0: 'LABEL_0', 1: 'LABEL_1' }, ['bad', 'good']);
+  assert.deepEqual([f(0), f(1)], [0, 1]);
+  assert.throws(
+    () => labelMapping({ 0: 'LABEL_0' }, ['a', 'b']),
+    /the data has 2 labels but the model has 1/,
+  );
+});
