@@ -51,9 +51,13 @@ export function encodeInput(
       `an input is a string or { text: string, textPair?: string }, got ${JSON.stringify(input) ?? String(input)}`,
     );
   const limit = Math.min(maxLength, maxSequenceLength(config));
-  const opts = { text_pair: textPair ?? null, return_token_type_ids: true as const };
+  // The JavaScript library drops an empty pair, where the native one (and Node) encode it as a pair
+  // with no tokens: a one-word stand-in is encoded instead, and its tokens are left out below.
+  const emptyPair = textPair === '';
+  const pairText = emptyPair ? 'a' : textPair;
+  const opts = { text_pair: pairText ?? null, return_token_type_ids: true as const };
   const full = tokenizer.encode(text, opts);
-  if (full.ids.length <= limit) return { ids: full.ids, typeIds: full.token_type_ids, label };
+  if (!emptyPair && full.ids.length <= limit) return { ids: full.ids, typeIds: full.token_type_ids, label };
   // Where the text's and the pair's tokens sit in the template; the rest are special tokens.
   const content = (t: string): number[] => tokenizer.encode(t, { add_special_tokens: false }).ids;
   const ids0: number[] = full.ids;
@@ -63,15 +67,17 @@ export function encodeInput(
     throw new Error("the tokenizer's template does not contain the text's tokens");
   };
   const a = content(text);
-  const b = textPair === undefined ? [] : content(textPair);
+  const b = pairText === undefined ? [] : content(pairText);
   const pa = find(a, 0);
   const pb = textPair === undefined ? pa + a.length : find(b, pa + a.length);
-  const room = limit - (ids0.length - a.length - b.length);
+  const room =
+    Math.min(limit, ids0.length - (emptyPair ? b.length : 0)) - (ids0.length - a.length - b.length);
   if (room < 0)
     throw new Error(
       `maxLength ${limit} leaves no room beside the ${ids0.length - a.length - b.length} special tokens`,
     );
-  const [na, nb] = textPair === undefined ? [room, 0] : longestFirst(a.length, b.length, room);
+  const [na, nb] =
+    textPair === undefined ? [room, 0] : longestFirst(a.length, emptyPair ? 0 : b.length, room);
   const kept = (start: number, len: number, keep: number) =>
     Array.from({ length: keep }, (_, i) => start + (side === 'left' ? len - keep : 0) + i);
   const positions = [

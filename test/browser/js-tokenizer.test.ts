@@ -62,6 +62,30 @@ for (const [name, dir] of [
   ['the bundled BERT', join(root, 'models', 'plmkit-bert-mini')],
   ['the RoBERTa that transformers wrote', join(HF_WRITTEN, 'roberta')],
 ] as const)
+  test(`an empty text pair is a pair with no tokens in the browser too (${name})`, async () => {
+    const js = new JsTokenizer(
+      (await readJson(join(dir, 'tokenizer.json'))) as object,
+      (await readJson(join(dir, 'tokenizer_config.json'))) as object,
+    );
+    const native = await loadTokenizer(dir);
+    const config = modelConfigFromHf(parseHfConfig(await readJson(join(dir, 'config.json'))));
+    for (const text of ['a fine and moving film', 'the plot never quite comes together, sadly'])
+      for (const maxLength of [64, 6]) {
+        const mine = encodeInput(js, config, { text, textPair: '' }, maxLength);
+        const theirs = await native.encode(text, '', { truncation: true, maxLength });
+        assert.deepEqual(mine.ids, [...theirs.ids], `${JSON.stringify(text)} at ${maxLength}`);
+        // RoBERTa takes no token type ids (the JavaScript library numbers its pair 1, the native one 0).
+        if (config.modelType === 'bert')
+          assert.deepEqual(mine.typeIds, [...theirs.typeIds], `type ids of ${JSON.stringify(text)}`);
+        // Longer than the same text alone: the pair's closing special tokens are there.
+        assert.ok(maxLength === 6 || mine.ids.length > (await native.encode(text)).ids.length);
+      }
+  });
+
+for (const [name, dir] of [
+  ['the bundled BERT', join(root, 'models', 'plmkit-bert-mini')],
+  ['the RoBERTa that transformers wrote', join(HF_WRITTEN, 'roberta')],
+] as const)
   for (const side of ['right', 'left'] as const)
     test(`truncation in the browser against the native tokenizer (${name}, ${side} side)`, async () => {
       // A copy of the tokenizer files with the side to test in tokenizer_config.json.

@@ -43,7 +43,10 @@ export class ExampleCollector {
     this.skippedRows.push({ file: this.file, line, reason });
   }
 
-  /** Checks and adds one row; `textPair` undefined, null or '' means no pair. */
+  /**
+   * Checks and adds one row; `textPair` undefined or null means no pair. A pair that is an empty string
+   * stays a pair (encoded `[CLS] text [SEP] [SEP]`, as Hugging Face tokenizers encode `(text, "")`).
+   */
   add(line: number, text: unknown, textPair: unknown, label: unknown): void {
     if (this.full) return;
     if (text === undefined || text === null) return this.bad(line, 'missing text');
@@ -53,7 +56,7 @@ export class ExampleCollector {
       return this.bad(line, `text_pair must be a string, got ${typeof textPair}`);
     }
     const example: Example = { text, label: NO_LABEL };
-    if (typeof textPair === 'string' && textPair !== '') example.textPair = textPair;
+    if (typeof textPair === 'string') example.textPair = textPair;
     // -1 is how GLUE's test splits (and NO_LABEL here) write "no label".
     const unlabelled =
       label === undefined ||

@@ -145,7 +145,9 @@ export async function readDelimited(path: string, options: DelimitedOptions = {}
             '(an unquoted delimiter inside a text?)',
         );
       else {
-        const pair = columns.textPair === null ? undefined : record[columns.textPair];
+        // An empty cell is no pair: CSV cannot tell it from an empty string (pandas reads it as missing).
+        const cell = columns.textPair === null ? undefined : record[columns.textPair];
+        const pair = cell === '' ? undefined : cell;
         const label = columns.label === null ? undefined : record[columns.label];
         rows.add(start, record[columns.text], pair, label);
       }

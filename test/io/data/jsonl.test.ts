@@ -33,6 +33,17 @@ describe('readJsonl', () => {
     assert.equal(result.source, path);
   });
 
+  test('an empty text_pair string is a pair (as the tokenizers encode it), null is none', async () => {
+    const path = await files.write(
+      'pairs.jsonl',
+      '{"text": "a", "text_pair": "", "label": 0}\n{"text": "b", "text_pair": null, "label": 1}\n',
+    );
+    assert.deepEqual((await readJsonl(path)).examples, [
+      { text: 'a', textPair: '', label: 0 },
+      { text: 'b', label: 1 },
+    ]);
+  });
+
   test('string labels: sorted unique names, or the given names', async () => {
     const path = await files.write(
       'names.jsonl',
