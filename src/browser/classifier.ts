@@ -121,13 +121,10 @@ export class BrowserClassifier {
       const probs = r['probs']!.data as Float32Array;
       idx.forEach((ix, row) => {
         const p = Array.from(probs.subarray(row * n, row * n + n));
-        const labelId = p.indexOf(Math.max(...p));
-        out[ix] = {
-          label: this.labelNames[labelId]!,
-          labelId,
-          probs: p,
-          logits: Array.from(logits.subarray(row * n, row * n + n)),
-        };
+        const l = Array.from(logits.subarray(row * n, row * n + n));
+        // The label of the largest logit (softmax can round two near logits to one probability).
+        const labelId = l.indexOf(Math.max(...l));
+        out[ix] = { label: this.labelNames[labelId]!, labelId, probs: p, logits: l };
       });
     }
     return out;

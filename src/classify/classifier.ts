@@ -109,7 +109,7 @@ export class TextClassifier {
       idx.forEach((ix, row) => {
         const l = Array.from(logits.subarray(row * n, (row + 1) * n));
         const p = Array.from(probs.subarray(row * n, (row + 1) * n));
-        const labelId = p.indexOf(Math.max(...p));
+        const labelId = l.indexOf(Math.max(...l)); // of the logits, as eval and transformers take it
         out[ix] = { label: names[labelId]!, labelId, probs: p, logits: l };
       });
     }
