@@ -104,13 +104,18 @@ export interface PretrainedDir {
   readonly files: readonly string[];
 }
 
-/** Names a checkpoint may use for one of our parameters (bare encoders, old gamma/beta LayerNorm names). */
+/**
+ * Names a checkpoint may use for one of our parameters (bare encoders, old gamma/beta LayerNorm names, the
+ * MLM bias under its tied name).
+ */
 function candidates(name: string, modelType: string): string[] {
   const out = [name];
   if (name.startsWith(`${modelType}.`)) out.push(name.slice(modelType.length + 1));
   for (const n of [...out]) {
     if (/LayerNorm\.weight$/.test(n)) out.push(n.replace(/weight$/, 'gamma'));
     if (/LayerNorm\.bias$/.test(n)) out.push(n.replace(/bias$/, 'beta'));
+    // transformers ties the MLM decoder's bias to cls.predictions.bias; a checkpoint may hold either.
+    if (n === 'cls.predictions.bias') out.push('cls.predictions.decoder.bias');
   }
   return out;
 }

@@ -53,3 +53,18 @@ test('the bundled model is pre-trained: held-out masked-token accuracy far above
   assert.ok(random.maskedAccuracy < 0.05, `random masked accuracy ${random.maskedAccuracy}`);
   assert.ok(bundled.maskedPerplexity < random.maskedPerplexity / 20);
 });
+
+test('an MLM bias stored under its tied name, cls.predictions.decoder.bias, is loaded (as transformers ties it)', async () => {
+  const pre = await readPretrained(DEFAULT_MODEL);
+  const b = new ModelBuilder({ training: false });
+  maskedLm(b, mlmInputs(b, textInputs(b)), pre.config);
+  const tensors = new Map(pre.tensors);
+  const bias = tensors.get('cls.predictions.bias')!;
+  tensors.delete('cls.predictions.bias');
+  tensors.set('cls.predictions.decoder.bias', bias);
+  const bound = bindWeights(b, { ...pre, tensors }, 0, () => true);
+  assert.ok(!bound.initialised.includes('cls.predictions.bias'), 'the bias was initialised fresh');
+  assert.ok(!bound.unused.includes('cls.predictions.decoder.bias'));
+  const direct = bindWeights(b, pre, 0, () => false).values.get('cls.predictions.bias')!;
+  assert.deepEqual(bound.values.get('cls.predictions.bias'), direct);
+});

@@ -185,9 +185,13 @@ async function runPretrain(a: PretrainArgs): Promise<void> {
   tok.checkFitsModel(config.vocabSize, tokDir);
   const b = new ModelBuilder({ training: false });
   maskedLm(b, mlmInputs(b, textInputs(b)), config);
-  const initial = pre
-    ? bindWeights(b, pre, a.seed, (n) => n.startsWith('cls.predictions.')).values
-    : b.initialValues(a.seed);
+  // A checkpoint without an MLM head (a bare encoder, a classifier) gets a fresh one, and is told so.
+  const bound = pre ? bindWeights(b, pre, a.seed, (n) => n.startsWith('cls.predictions.')) : undefined;
+  const initial = bound ? bound.values : b.initialValues(a.seed);
+  if (bound && bound.initialised.length > 0)
+    process.stderr.write(
+      `pretrain: ${a.model} has no ${bound.initialised.join(', ')}; initialised fresh (seed ${a.seed})\n`,
+    );
 
   if (a.seqLen > maxSequenceLength(config))
     throw new Error(
