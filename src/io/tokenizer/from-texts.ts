@@ -6,6 +6,7 @@
 
 import {
   SPECIAL_TOKEN_ROLES,
+  type AddedTokenJson,
   type TokenizerConfigJson,
   type TokenizerJson,
   TokenizerFileError,
@@ -173,6 +174,7 @@ export function tokenizerJsonFromTexts(
         trimOffsets: config.trim_offsets ?? true,
         specialTokens: roleNames(config),
         additionalSpecialTokens: additionalSpecialTokens(config),
+        addedTokens: declaredAddedTokens(config, where(TOKENIZER_CONFIG_FILE)),
       },
     );
   }
@@ -188,10 +190,41 @@ export function tokenizerJsonFromTexts(
       handleChineseChars: config.tokenize_chinese_chars ?? true,
       specialTokens: names,
       additionalSpecialTokens: additionalSpecialTokens(config),
+      addedTokens: declaredAddedTokens(config, where(TOKENIZER_CONFIG_FILE)),
     });
   }
   throw new TokenizerFileError(
     `no tokenizer found: expected ${TOKENIZER_FILE}, ${BPE_VOCAB_FILE} + ${BPE_MERGES_FILE}, or ${WORDPIECE_VOCAB_FILE}`,
     where(),
   );
+}
+
+/** `added_tokens_decoder` of tokenizer_config.json as added tokens, each entry checked. */
+function declaredAddedTokens(config: TokenizerConfigJson, file: string): AddedTokenJson[] {
+  const decoder: unknown = config.added_tokens_decoder;
+  if (decoder === undefined || decoder === null) return [];
+  if (typeof decoder !== 'object' || Array.isArray(decoder))
+    throw new TokenizerFileError('"added_tokens_decoder" must be an object of id: token entries', file);
+  return Object.entries(decoder as Record<string, unknown>).map(([key, entry]) => {
+    const where = `"added_tokens_decoder" > ${JSON.stringify(key)}`;
+    const e = entry as Record<string, unknown> | null;
+    if (!/^\d+$/.test(key) || typeof e !== 'object' || e === null || typeof e['content'] !== 'string')
+      throw new TokenizerFileError(`${where}: needs an integer id and a "content" string`, file);
+    const flag = (k: string, dflt: boolean) => {
+      if (e[k] === undefined) return dflt;
+      if (typeof e[k] !== 'boolean')
+        throw new TokenizerFileError(`${where}: "${k}" must be true or false`, file);
+      return e[k];
+    };
+    const special = flag('special', false);
+    return {
+      id: Number(key),
+      content: e['content'],
+      single_word: flag('single_word', false),
+      lstrip: flag('lstrip', false),
+      rstrip: flag('rstrip', false),
+      normalized: flag('normalized', !special),
+      special,
+    };
+  });
 }

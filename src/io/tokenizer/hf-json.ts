@@ -197,10 +197,14 @@ function specialAddedTokens(
   names: SpecialTokenNames,
   extra: readonly string[],
   lstrip: ReadonlySet<string> = new Set(),
+  declared: readonly AddedTokenJson[] = [],
 ): AddedTokenJson[] {
-  const contents = [...new Set([...Object.values(names), ...extra])];
+  // tokenizer_config.json's added_tokens_decoder states ids and flags, as transformers reads it.
+  const added: AddedTokenJson[] = declared.map((t) => ({ ...t }));
+  for (const t of added) vocab[t.content] = t.id;
+  const given = new Set(added.map((t) => t.content));
+  const contents = [...new Set([...Object.values(names), ...extra])].filter((c) => !given.has(c));
   let next = Math.max(-1, ...Object.values(vocab)) + 1;
-  const added: AddedTokenJson[] = [];
   for (const content of contents) {
     const id = Object.hasOwn(vocab, content) ? vocab[content]! : next++;
     added.push(addedToken(id, content, lstrip.has(content)));
@@ -219,6 +223,8 @@ export interface WordPieceJsonOptions {
   specialTokens?: Omit<SpecialTokenNames, 'bos' | 'eos'>;
   /** Further special tokens (`additional_special_tokens`). */
   additionalSpecialTokens?: readonly string[];
+  /** Added tokens with their ids and flags (tokenizer_config.json's `added_tokens_decoder`). */
+  addedTokens?: readonly AddedTokenJson[];
   continuingSubwordPrefix?: string;
   maxInputCharsPerWord?: number;
 }
@@ -230,7 +236,13 @@ export function wordPieceTokenizerJson(
 ): TokenizerJson {
   const vocab: Record<string, number> = { ...vocabIn };
   const names = { ...BERT_SPECIAL_TOKENS, ...options.specialTokens };
-  const added = specialAddedTokens(vocab, names, options.additionalSpecialTokens ?? []);
+  const added = specialAddedTokens(
+    vocab,
+    names,
+    options.additionalSpecialTokens ?? [],
+    new Set(),
+    options.addedTokens,
+  );
   for (const t of added) vocab[t.content] = t.id;
   const prefix = options.continuingSubwordPrefix ?? '##';
   const cls = names.cls;
@@ -286,6 +298,8 @@ export interface ByteLevelBpeJsonOptions {
   /** Special token strings; defaults to RoBERTa's <s> </s> <unk> <pad> <mask>. */
   specialTokens?: SpecialTokenNames;
   additionalSpecialTokens?: readonly string[];
+  /** Added tokens with their ids and flags (tokenizer_config.json's `added_tokens_decoder`). */
+  addedTokens?: readonly AddedTokenJson[];
 }
 
 /** tokenizer.json for a byte-level BPE vocabulary + merges (what RobertaTokenizerFast serializes). */
@@ -302,6 +316,7 @@ export function byteLevelBpeTokenizerJson(
     names,
     options.additionalSpecialTokens ?? [],
     new Set([names.mask]),
+    options.addedTokens,
   );
   for (const t of added) vocab[t.content] = t.id;
   const addPrefixSpace = options.addPrefixSpace ?? false;

@@ -207,6 +207,24 @@ describe('WordPiece directory round trip', () => {
     assert.equal(tok.vocabSize, 98);
     assert.deepEqual(await tok.tokenize('hello [MSK]'), ['hello', '[MSK]']);
   });
+
+  test("tokenizer_config.json's added_tokens_decoder adds tokens with their ids and flags (vocab files only)", async () => {
+    const dir = await freshDir();
+    await copyFile(join(BERT, 'vocab.txt'), join(dir, 'vocab.txt'));
+    const entry = { single_word: false, lstrip: false, rstrip: false, normalized: false, special: true };
+    await writeFile(
+      join(dir, 'tokenizer_config.json'),
+      JSON.stringify({ added_tokens_decoder: { '97': { content: '<ent>', ...entry } } }),
+    );
+    const tok = await loadTokenizer(dir);
+    assert.equal(tok.vocabSize, 98);
+    assert.deepEqual((await tok.encode('the <ent> fox')).tokens, ['[CLS]', 'the', '<ent>', 'fox', '[SEP]']);
+    await writeFile(join(dir, 'tokenizer_config.json'), JSON.stringify({ added_tokens_decoder: { x: {} } }));
+    await assert.rejects(
+      loadTokenizer(dir),
+      /"added_tokens_decoder" > "x": needs an integer id and a "content" string/,
+    );
+  });
 });
 
 describe('byte-level BPE directory round trip', () => {
@@ -235,6 +253,18 @@ describe('byte-level BPE directory round trip', () => {
     // And from the written vocab.json + merges.txt alone (tokenizer.json removed).
     await rm(join(dir, 'tokenizer.json'));
     assert.deepEqual(await fingerprint(await loadTokenizer(dir)), await fingerprint(fromVocab));
+
+    // The flags written in added_tokens_decoder are the ones read back: <mask> without lstrip stays so.
+    const config = await readJson(join(dir, 'tokenizer_config.json'));
+    const decoder = config['added_tokens_decoder'] as Record<string, { content: string; lstrip: boolean }>;
+    for (const e of Object.values(decoder)) if (e.content === '<mask>') e.lstrip = false;
+    await writeFile(join(dir, 'tokenizer_config.json'), JSON.stringify(config));
+    const noStrip = await loadTokenizer(dir);
+    assert.deepEqual((await noStrip.encode('Hello <mask>', undefined)).tokens.slice(1, -1), [
+      'Hello',
+      'Ġ',
+      '<mask>',
+    ]);
   });
 
   test('written files have the RobertaTokenizerFast structure', async () => {
