@@ -1,5 +1,8 @@
-// BERT's masking rule: choose 15% of the non-special tokens (or of whole words), then replace 80% of the
-// chosen with [MASK], 10% with a random token, and leave 10% unchanged; the model predicts all chosen.
+// BERT's masking rule as Google's create_pretraining_data applies it: choose round(15%) of the non-special
+// tokens of a row (at least one; whole words when asked, counted in tokens), then replace 80% of the chosen
+// with [MASK], 10% with a random non-special token, and leave 10% unchanged; the model predicts all chosen.
+// Hugging Face's collator differs: it draws each token with probability 15%, and random replacements
+// from the whole vocabulary.
 
 import type { Rng } from '../runtime/random.js';
 
