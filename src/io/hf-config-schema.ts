@@ -52,6 +52,10 @@ const knownKeys = {
   num_labels: positiveInt.optional(),
   id2label: z.record(labelIndex, z.string()).optional(),
   label2id: z.record(z.string(), z.int().nonnegative()).optional(),
+  /** Heads removed per layer (transformers' PretrainedConfig.pruned_heads). */
+  pruned_heads: z.record(labelIndex, z.array(z.int().nonnegative())).optional(),
+  /** FFN width per layer after structured pruning: plmkit's key (transformers has none, so it cannot load such a model). */
+  plmkit_layer_intermediate_sizes: z.array(positiveInt).optional(),
 };
 type KnownKeysSchema = z.ZodObject<typeof knownKeys>;
 
@@ -80,6 +84,24 @@ export const hfConfigSchema = z
         message:
           `hidden_size ${c.hidden_size} is not divisible by num_attention_heads ${c.num_attention_heads}` +
           ' (each head gets hidden_size / num_attention_heads dimensions)',
+      });
+    for (const [layer, heads] of Object.entries(c.pruned_heads ?? {}))
+      if (Number(layer) >= c.num_hidden_layers || heads.some((h) => h >= c.num_attention_heads))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['pruned_heads', layer],
+          message: `names a layer or head the model does not have (${c.num_hidden_layers} layers of ${c.num_attention_heads} heads)`,
+        });
+      else if (new Set(heads).size >= c.num_attention_heads)
+        ctx.addIssue({ code: 'custom', path: ['pruned_heads', layer], message: 'leaves the layer no head' });
+    if (
+      c.plmkit_layer_intermediate_sizes !== undefined &&
+      c.plmkit_layer_intermediate_sizes.length !== c.num_hidden_layers
+    )
+      ctx.addIssue({
+        code: 'custom',
+        path: ['plmkit_layer_intermediate_sizes'],
+        message: `needs one size per layer (${c.num_hidden_layers})`,
       });
     if (c.pad_token_id >= c.vocab_size)
       ctx.addIssue({

@@ -5,6 +5,7 @@
 
 import type { ModelBuilder } from '../nn/builder.js';
 import type { ModelConfig } from '../nn/config.js';
+import { layerShape, type PrunedLayer } from '../nn/encoder.js';
 import { Rng, deriveSeed } from '../runtime/random.js';
 import { initialise } from '../nn/builder.js';
 import type { HfConfig } from './hf-config-schema.js';
@@ -35,6 +36,33 @@ export function modelConfigFromHf(hf: HfConfig): ModelConfig {
     hiddenAct: hf.hidden_act,
     numLabels: hf.num_labels,
     ...(hf.classifier_dropout != null ? { classifierDropout: hf.classifier_dropout } : {}),
+    ...prunedLayersFromHf(hf),
+  };
+}
+
+/** Per-layer sizes from `pruned_heads` and plmkit's `plmkit_layer_intermediate_sizes`, where any differ. */
+function prunedLayersFromHf(hf: HfConfig): Pick<ModelConfig, 'prunedLayers'> {
+  const prunedLayers: Record<number, PrunedLayer> = {};
+  for (let i = 0; i < hf.num_hidden_layers; i++) {
+    const heads = [...new Set(hf.pruned_heads?.[String(i)] ?? [])].sort((a, b) => a - b);
+    const ffn = hf.plmkit_layer_intermediate_sizes?.[i] ?? hf.intermediate_size;
+    if (heads.length > 0 || ffn !== hf.intermediate_size)
+      prunedLayers[i] = { prunedHeads: heads, intermediateSize: ffn };
+  }
+  return Object.keys(prunedLayers).length > 0 ? { prunedLayers } : {};
+}
+
+/** config.json keys for a pruned model's per-layer sizes (none for an unpruned one). */
+function prunedLayersToHf(cfg: ModelConfig): Record<string, unknown> {
+  const layers = Object.entries(cfg.prunedLayers ?? {});
+  if (layers.length === 0) return {};
+  const heads = layers.filter(([, l]) => l.prunedHeads.length > 0);
+  const sizes = Array.from({ length: cfg.numLayers }, (_, i) => layerShape(cfg, i).intermediateSize);
+  return {
+    ...(heads.length > 0
+      ? { pruned_heads: Object.fromEntries(heads.map(([i, l]) => [i, [...l.prunedHeads]])) }
+      : {}),
+    ...(sizes.some((n) => n !== cfg.intermediateSize) ? { plmkit_layer_intermediate_sizes: sizes } : {}),
   };
 }
 
@@ -71,6 +99,10 @@ export function hfConfigFromModel(
     initializer_range: cfg.initStd,
     hidden_act: cfg.hiddenAct ?? 'gelu',
     ...(cfg.classifierDropout !== undefined ? { classifier_dropout: cfg.classifierDropout } : {}),
+    // A base config's sizes are replaced by this model's (undefined keys are left out of the file).
+    pruned_heads: undefined,
+    plmkit_layer_intermediate_sizes: undefined,
+    ...prunedLayersToHf(cfg),
     id2label,
     label2id: Object.fromEntries(Object.entries(id2label).map(([i, l]) => [l, Number(i)])),
   };

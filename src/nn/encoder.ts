@@ -21,6 +21,30 @@ export interface EncoderConfig {
   readonly initStd: number;
   /** Hugging Face `hidden_act` (./activation.ts). */
   readonly hiddenAct?: string;
+  /**
+   * Layers that structured pruning made narrower (./prune.ts), by layer index: the heads removed (their
+   * indices among the layer's original `numHeads`, as config.json's `pruned_heads` lists them) and the
+   * FFN units left. A head keeps hiddenSize / numHeads dimensions whatever the others do.
+   */
+  readonly prunedLayers?: Readonly<Record<number, PrunedLayer>>;
+}
+
+export interface PrunedLayer {
+  readonly prunedHeads: readonly number[];
+  readonly intermediateSize: number;
+}
+
+/** Heads and FFN width of layer `i`, after any pruning. */
+export function layerShape(
+  cfg: EncoderConfig,
+  i: number,
+): { readonly numHeads: number; readonly headSize: number; readonly intermediateSize: number } {
+  const pruned = cfg.prunedLayers?.[i];
+  return {
+    numHeads: cfg.numHeads - (pruned?.prunedHeads.length ?? 0),
+    headSize: cfg.hiddenSize / cfg.numHeads,
+    intermediateSize: pruned?.intermediateSize ?? cfg.intermediateSize,
+  };
 }
 
 /**
@@ -52,6 +76,7 @@ export function attentionBias(mask: Tensor): Tensor {
   return unsqueeze(mul(sub(1, keep), -3.4028234663852886e38), [1, 2]);
 }
 
+/** Self-attention of layer `index` (its own head count where pruning removed heads). */
 export function selfAttention(
   b: ModelBuilder,
   p: string,
@@ -59,12 +84,15 @@ export function selfAttention(
   bias: Tensor,
   cfg: EncoderConfig,
   hooks?: LayerHooks,
+  index = 0,
 ): Tensor {
   const h = cfg.hiddenSize;
-  const dh = h / cfg.numHeads;
+  const { numHeads, headSize: dh } = layerShape(cfg, index);
+  const all = numHeads * dh;
   const init = { kind: 'normal', std: cfg.initStd } as const;
-  const heads = (t: Tensor, perm: number[]) => transpose(reshape(t, [0, 0, cfg.numHeads, dh]), perm);
-  const proj = (name: string, t: Tensor) => projection(b, name, t, h, h, init, hooks);
+  const heads = (t: Tensor, perm: number[]) => transpose(reshape(t, [0, 0, numHeads, dh]), perm);
+  const proj = (name: string, t: Tensor, inF = h, outF = all) =>
+    projection(b, name, t, inF, outF, init, hooks);
   const prefix = hooks?.keyValuePrefix?.(x, bias);
   const withPrefix = (t: Tensor, pre: Tensor | undefined) => (pre ? concat([pre, t], 1) : t);
   const q = heads(proj(`${p}.self.query`, x), [0, 2, 1, 3]);
@@ -72,8 +100,8 @@ export function selfAttention(
   const v = heads(withPrefix(proj(`${p}.self.value`, x), prefix?.value), [0, 2, 1, 3]);
   const scores = add(mul(matmul(q, k), 1 / Math.sqrt(dh)), prefix?.bias ?? bias);
   const probs = b.dropout(softmax(scores, -1), cfg.attentionDropout);
-  const ctx = reshape(transpose(matmul(probs, v), [0, 2, 1, 3]), [0, 0, h]);
-  const dropped = b.dropout(proj(`${p}.output.dense`, ctx), cfg.hiddenDropout);
+  const ctx = reshape(transpose(matmul(probs, v), [0, 2, 1, 3]), [0, 0, all]);
+  const dropped = b.dropout(proj(`${p}.output.dense`, ctx, all, h), cfg.hiddenDropout);
   const out = hooks?.attentionOutput ? hooks.attentionOutput(dropped, x) : dropped;
   return layerNormLayer(b, `${p}.output.LayerNorm`, add(out, x), h, cfg.layerNormEps);
 }
@@ -92,6 +120,7 @@ function projection(
   return hooks?.projection ? hooks.projection(name, x, y) : y;
 }
 
+/** Layer `index` of the encoder (its sizes from `layerShape`). */
 export function encoderLayer(
   b: ModelBuilder,
   p: string,
@@ -99,15 +128,17 @@ export function encoderLayer(
   bias: Tensor,
   cfg: EncoderConfig,
   hooks?: LayerHooks,
+  index = 0,
 ): Tensor {
   const init = { kind: 'normal', std: cfg.initStd } as const;
-  const attn = selfAttention(b, `${p}.attention`, x, bias, cfg, hooks);
+  const ffn = layerShape(cfg, index).intermediateSize;
+  const attn = selfAttention(b, `${p}.attention`, x, bias, cfg, hooks, index);
   const inter = activation(
-    projection(b, `${p}.intermediate.dense`, attn, cfg.hiddenSize, cfg.intermediateSize, init, hooks),
+    projection(b, `${p}.intermediate.dense`, attn, cfg.hiddenSize, ffn, init, hooks),
     cfg.hiddenAct,
   );
   const dropped = b.dropout(
-    projection(b, `${p}.output.dense`, inter, cfg.intermediateSize, cfg.hiddenSize, init, hooks),
+    projection(b, `${p}.output.dense`, inter, ffn, cfg.hiddenSize, init, hooks),
     cfg.hiddenDropout,
   );
   const out = hooks?.ffnOutput ? hooks.ffnOutput(dropped, attn) : dropped;
@@ -126,7 +157,7 @@ export function encoder(
   const states = [x];
   for (let i = 0; i < cfg.numLayers; i++) {
     const path = `${p}.layer.${i}`;
-    states.push(encoderLayer(b, path, states[i]!, bias, cfg, hooks?.layer?.(i, path)));
+    states.push(encoderLayer(b, path, states[i]!, bias, cfg, hooks?.layer?.(i, path), i));
   }
   return states;
 }
