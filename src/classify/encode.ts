@@ -19,8 +19,9 @@ export async function encodeExamples(
 
 /**
  * Maps data-set label ids to model label ids. Labels are matched by name (case-insensitively) when the
- * model's labels have names; data whose labels are integers (names "0", "1", ...) that are not the model's
- * names take them as class ids, as do models whose labels are the generic LABEL_k. Anything else is an error.
+ * model's labels have names; data whose labels are integers (names "0", "1", ...), none of them a model
+ * label's name, take them as class ids, as do models whose labels are the generic LABEL_k. Anything else
+ * is an error.
  */
 export function labelMapping(
   modelId2label: Readonly<Record<string, string>>,
@@ -30,7 +31,9 @@ export function labelMapping(
   const byName = new Map(names.map(([i, n]) => [n.toLowerCase(), Number(i)]));
   const generic = names.every(([i, n]) => n === `LABEL_${i}`);
   const integers = dataLabelNames.every((n, i) => n === String(i));
-  if (generic || (integers && !dataLabelNames.every((n) => byName.has(n.toLowerCase())))) {
+  // Integer labels are class ids only where none of them is one of the model's names (a model whose labels
+  // are "1".."5" matches by name, and refuses a "0").
+  if (generic || (integers && !dataLabelNames.some((n) => byName.has(n.toLowerCase())))) {
     if (dataLabelNames.length > names.length)
       throw new Error(
         `the data has ${integers ? `class ids up to ${dataLabelNames.length - 1}` : `${dataLabelNames.length} labels`} ` +

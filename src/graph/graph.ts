@@ -94,8 +94,11 @@ export class GraphError extends Error {
  */
 function callerFrame(): string {
   for (const line of (new Error().stack ?? '').split('\n').slice(1)) {
-    // "at fn (LOCATION)" or "at LOCATION"; a LOCATION of code ends in :line:column.
-    const location = (/\(([^()]*)\)\s*$/.exec(line) ?? /^\s*at (?:async )?(.*)$/.exec(line))?.[1] ?? '';
+    // "at fn (LOCATION)" or "at LOCATION"; a LOCATION of code ends in :line:column (and may hold
+    // parentheses itself, as in "Program Files (x86)").
+    const frame = line.trim().replace(/^at (async )?/, '');
+    const open = frame.indexOf(' (');
+    const location = frame.endsWith(')') && open >= 0 ? frame.slice(open + 2, -1) : frame;
     if (!/:\d+:\d+$/.test(location) || location.startsWith('node:')) continue;
     if (/[\\/]src[\\/](graph|runtime)[\\/]/.test(location)) continue;
     return line.trim().replace(/^at /, '');

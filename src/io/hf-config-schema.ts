@@ -53,7 +53,12 @@ const knownKeys = {
   id2label: z.record(labelIndex, z.string()).optional(),
   label2id: z.record(z.string(), z.int().nonnegative()).optional(),
   /** Heads removed per layer (transformers' PretrainedConfig.pruned_heads). */
-  pruned_heads: z.record(labelIndex, z.array(z.int().nonnegative())).optional(),
+  pruned_heads: z
+    .record(
+      z.string().regex(/^(0|[1-9]\d*)$/, 'must be a layer index written as a string'),
+      z.array(z.int().nonnegative()),
+    )
+    .optional(),
   /** FFN width per layer after structured pruning: plmkit's key (transformers has none, so it cannot load such a model). */
   plmkit_layer_intermediate_sizes: z.array(positiveInt).optional(),
 };

@@ -83,8 +83,8 @@ export function selfAttention(
   x: Tensor,
   bias: Tensor,
   cfg: EncoderConfig,
-  hooks?: LayerHooks,
-  index = 0,
+  hooks: LayerHooks | undefined,
+  index: number,
 ): Tensor {
   const h = cfg.hiddenSize;
   const { numHeads, headSize: dh } = layerShape(cfg, index);
@@ -127,8 +127,8 @@ export function encoderLayer(
   x: Tensor,
   bias: Tensor,
   cfg: EncoderConfig,
-  hooks?: LayerHooks,
-  index = 0,
+  hooks: LayerHooks | undefined,
+  index: number,
 ): Tensor {
   const init = { kind: 'normal', std: cfg.initStd } as const;
   const ffn = layerShape(cfg, index).intermediateSize;

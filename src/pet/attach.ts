@@ -4,7 +4,7 @@ import type { ClassifierOutputs, TextInputs } from '../nn/bert.js';
 import { sequenceClassifier, type ModelHooks } from '../nn/bert.js';
 import type { ModelBuilder } from '../nn/builder.js';
 import type { ModelConfig } from '../nn/config.js';
-import { PetParams } from './common.js';
+import { PetParams, refusePrunedModel } from './common.js';
 import { methodDef, parsePetConfig, type PetConfig, type PetConfigInput } from './registry.js';
 
 export interface PetAttachment {
@@ -22,6 +22,7 @@ export function attachPet(
   model: ModelConfig,
 ): PetAttachment {
   const cfg = parsePetConfig(config);
+  refusePrunedModel(model);
   const def = methodDef(cfg);
   def.count(cfg, model); // checks target layers against the model
   const p = new PetParams(b);
@@ -42,6 +43,7 @@ export function petClassifier(
 /** Trainable parameters a method adds (see each method's `formula`). */
 export function petParamCount(config: PetConfigInput | PetConfig, model: ModelConfig): number {
   const cfg = parsePetConfig(config);
+  refusePrunedModel(model);
   return methodDef(cfg).count(cfg, model);
 }
 

@@ -34,8 +34,20 @@ export const layersSchema = z
 export const activationSchema = z.enum(['relu', 'gelu', 'tanh']);
 export type Activation = z.infer<typeof activationSchema>;
 
+/**
+ * Refuses a structurally pruned model: the methods size their modules (and count their parameters) from
+ * the config's uniform layer shape.
+ */
+export function refusePrunedModel(model: ModelConfig): void {
+  if (Object.keys(model.prunedLayers ?? {}).length > 0)
+    throw new PetError(
+      'PET modules on a pruned model (config.json with pruned_heads or plmkit_layer_intermediate_sizes) are not supported yet',
+    );
+}
+
 /** The sorted target layers of a config, checked against the model's layer count. */
 export function targetLayers(layers: readonly number[] | undefined, model: ModelConfig): number[] {
+  refusePrunedModel(model);
   if (!layers) return Array.from({ length: model.numLayers }, (_, i) => i);
   const bad = layers.filter((l) => l >= model.numLayers);
   if (bad.length)

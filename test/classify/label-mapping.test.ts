@@ -25,6 +25,14 @@ test('integer labels are class ids for a model with named labels (as Hugging Fac
   // A model whose labels are named "0" and "1" matches them by name.
   const g = labelMapping({ 0: '1', 1: '0' }, ['0', '1']);
   assert.deepEqual([g(0), g(1)], [1, 0]);
+  // A 1-5 star model: ratings match by name, and a rating 0 it lacks is refused, not shifted by one.
+  const stars = { 0: '1', 1: '2', 2: '3', 3: '4', 4: '5' };
+  assert.throws(
+    () => labelMapping(stars, ['0', '1', '2', '3', '4']),
+    /data label "0" is not one of the model's labels/,
+  );
+  const named5 = labelMapping(stars, ['1', '5']);
+  assert.deepEqual([named5(0), named5(1)], [0, 4]);
 });
 
 test('generic LABEL_k models take data ids as they are', () => {

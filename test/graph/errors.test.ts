@@ -93,3 +93,27 @@ test('an op on a dtype ONNX Runtime has no kernel for is named, with its types, 
     /^Error: LayerNorm \(inputs: float64\[2, 4\], float64\[4\], float64\[4\]; outputs: float64\[2, 4\].*\) has no ONNX Runtime kernel/,
   );
 });
+
+test('the caller is named when its path holds parentheses ("Program Files (x86)")', async () => {
+  const { mkdtemp, writeFile, symlink } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const dir = join(await mkdtemp(join(tmpdir(), 'plmkit-caller-')), 'proj (1)');
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(dir);
+  const graph = join(import.meta.dirname, '..', '..', 'src', 'graph', 'index.js');
+  await writeFile(join(dir, 'package.json'), '{"type": "module"}');
+  await symlink(join(import.meta.dirname, '..', '..', 'node_modules'), join(dir, 'node_modules'));
+  await writeFile(
+    join(dir, 'model.ts'),
+    `import { Graph, input, param, matmul } from ${JSON.stringify(graph)};\n` +
+      `const g = new Graph();\nfunction myModel() { return matmul(input(g, 'a', 'float32', [2, 3]), param(g, 'w', [4, 2])); }\n` +
+      `try { myModel(); } catch (e) { console.log((e as Error).message); }\n`,
+  );
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(dir, 'model.ts')], {
+    cwd: dir,
+  });
+  assert.match(stdout, /called from myModel \(.*proj \(1\)[\\/]model\.ts:3:\d+\)/);
+});

@@ -116,6 +116,22 @@ test('pruned heads and FFN units give the logits of the full model with their ou
   const loaded = await logitsOf(pre.config, bindWeights(builder(pre.config).b, pre).values);
   assert.ok(maxDiff(loaded, got) < 1e-6);
 
+  // PET methods size their modules from the uniform shape: a pruned model is refused, not mis-sized.
+  const { attachPet, petParamCount } = await import('../../src/pet/index.js');
+  const { mergeLora } = await import('../../src/pet/lora/merge.js');
+  const lora = { method: 'lora', r: 2 } as const;
+  assert.throws(
+    () => attachPet(builder(pruned.config).b, lora, pruned.config),
+    /pruned model .* not supported/,
+  );
+  assert.throws(() => petParamCount(lora, pruned.config), /pruned model/);
+  const { parsePetConfig } = await import('../../src/pet/index.js');
+  const loraConfig = parsePetConfig(lora) as Parameters<typeof mergeLora>[1];
+  assert.throws(() => mergeLora(pruned.values, loraConfig, pruned.config), /pruned model/);
+  // config.json's layer keys are canonical integers, as transformers reads them.
+  const { parseHfConfig } = await import('../../src/io/hf-config-schema.js');
+  assert.throws(() => parseHfConfig({ ...hf, pruned_heads: { '01': [0] } }), /pruned_heads/);
+
   assert.throws(() => pruneHeads(pruned, { 0: [0] }), /layer 0 would have no head left/);
   assert.throws(() => pruneHeads(pruned, { 3: [0] }), /layer 3 is not one of the model's 3 layers/);
   assert.throws(() => pruneFfn(pruned, { 1: [21] }), /layer 1 has no FFN unit 21 \(units 0\.\.20\)/);
