@@ -41,13 +41,15 @@ export function labelMapping(
       );
     return (id) => id;
   }
-  const table = dataLabelNames.map((n) => {
-    const id = byName.get(n.toLowerCase());
-    if (id === undefined)
+  // A name the model lacks is an error when a row has it: integer labels 1..5 make names "0".."5", and no
+  // row need be labelled 0.
+  const table = dataLabelNames.map((n) => byName.get(n.toLowerCase()));
+  return (id) => {
+    const modelId = table[id];
+    if (modelId === undefined)
       throw new Error(
-        `data label "${n}" is not one of the model's labels (${names.map(([, n2]) => n2).join(', ')})`,
+        `data label "${dataLabelNames[id]}" is not one of the model's labels (${names.map(([, n]) => n).join(', ')})`,
       );
-    return id;
-  });
-  return (id) => table[id]!;
+    return modelId;
+  };
 }

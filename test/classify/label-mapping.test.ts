@@ -6,11 +6,13 @@ import { labelMapping } from '../../src/classify/encode.js';
 
 const named = { 0: 'negative', 1: 'neutral', 2: 'positive' };
 
-test('named labels match by name, case-insensitively, in any order', () => {
+test('named labels match by name, case-insensitively, in any order; a row with a name the model lacks is refused', () => {
   const f = labelMapping(named, ['Positive', 'negative']);
   assert.deepEqual([f(0), f(1)], [2, 0]);
+  const mixed = labelMapping(named, ['negative', 'mixed']);
+  assert.equal(mixed(0), 0);
   assert.throws(
-    () => labelMapping(named, ['negative', 'mixed']),
+    () => mixed(1),
     /data label "mixed" is not one of the model's labels \(negative, neutral, positive\)/,
   );
 });
@@ -25,14 +27,10 @@ test('integer labels are class ids for a model with named labels (as Hugging Fac
   // A model whose labels are named "0" and "1" matches them by name.
   const g = labelMapping({ 0: '1', 1: '0' }, ['0', '1']);
   assert.deepEqual([g(0), g(1)], [1, 0]);
-  // A 1-5 star model: ratings match by name, and a rating 0 it lacks is refused, not shifted by one.
-  const stars = { 0: '1', 1: '2', 2: '3', 3: '4', 4: '5' };
-  assert.throws(
-    () => labelMapping(stars, ['0', '1', '2', '3', '4']),
-    /data label "0" is not one of the model's labels/,
-  );
-  const named5 = labelMapping(stars, ['1', '5']);
-  assert.deepEqual([named5(0), named5(1)], [0, 4]);
+  // A 1-5 star model: ratings 1..5 (names "0".."5") match by name, not shifted by one; a row rated 0 is refused.
+  const stars = labelMapping({ 0: '1', 1: '2', 2: '3', 3: '4', 4: '5' }, ['0', '1', '2', '3', '4', '5']);
+  assert.deepEqual([1, 2, 5].map(stars), [0, 1, 4]);
+  assert.throws(() => stars(0), /data label "0" is not one of the model's labels/);
 });
 
 test('generic LABEL_k models take data ids as they are', () => {
