@@ -75,6 +75,12 @@ bench
     process.stdout.write(`${JSON.stringify(await summarizeProfile(file), null, 2)}\n`);
   });
 
+// A reader that stops early (`plmkit predict ... | head -3`) closes the pipe: stop quietly, as Unix tools do.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') throw e;
+  process.exit(0);
+});
+
 try {
   await program.parseAsync(process.argv);
 } catch (e) {

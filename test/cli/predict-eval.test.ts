@@ -119,3 +119,29 @@ test('bad --batch-size values and an empty evaluation file stop with a message, 
     return true;
   });
 });
+
+test('a reader that closes the pipe early (`| head`) stops predict quietly, with exit status 0', async () => {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(
+    process.execPath,
+    [
+      join(root, 'bin', 'plmkit.js'),
+      'predict',
+      '--model',
+      join(root, 'test', 'fixtures', 'hf-written', 'bert'),
+      '--data',
+      join(root, 'data', 'sst2-sentence', 'test.jsonl'),
+      '--batch-size',
+      '8',
+    ],
+    { cwd: root },
+  );
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  // Like `head -1`: read the first line, then close the pipe.
+  await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+  child.stdout.destroy();
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(code, 0);
+  assert.doesNotMatch(stderr, /EPIPE|Error/);
+});
