@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { input } from '../graph/ops/core.js';
 import type { Tensor } from '../graph/graph.js';
-import { replaceDir } from '../io/atomic-dir.js';
+import { replaceDir, tidyReplacedDir } from '../io/atomic-dir.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { loadTrainState, saveTrainState } from '../runtime/train-state-io.js';
 import { classificationLoss, sequenceClassifier, textInputs } from '../nn/bert.js';
@@ -269,6 +269,8 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   await writeFileAtomic(join(o.outDir, 'metrics.json'), [
     Buffer.from(JSON.stringify(result, null, 2) + '\n'),
   ]);
+  // A finished run replaces nothing more: what a stop left beside its directories goes now.
+  for (const d of ['checkpoint', 'best', 'last']) await tidyReplacedDir(join(o.outDir, d));
   return result;
 }
 

@@ -5,6 +5,7 @@
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pathExists } from './path-exists.js';
+import { isRunning } from './process-alive.js';
 
 /**
  * Runs `write(tmpDir)` and then makes tmpDir appear at `dir`, replacing any previous content. A crash at
@@ -31,11 +32,30 @@ export async function completeDir(dir: string): Promise<string | undefined> {
   return undefined;
 }
 
-/** Removes `dir.tmp-<pid>` folders that interrupted writes left behind (never complete copies). */
+/**
+ * Removes `dir.tmp-<pid>` folders that interrupted writes left behind (never complete copies), unless
+ * their process is still running.
+ */
 async function removeStaleTemporaries(dir: string): Promise<void> {
   const prefix = `${basename(dir)}.tmp-`;
   const siblings = await readdir(dirname(dir)).catch(() => [] as string[]);
-  for (const name of siblings)
-    if (name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length)))
+  for (const name of siblings) {
+    const pid = name.slice(prefix.length);
+    if (
+      name.startsWith(prefix) &&
+      /^\d+$/.test(pid) &&
+      (Number(pid) === process.pid || !isRunning(Number(pid)))
+    )
       await rm(join(dirname(dir), name), { recursive: true, force: true });
+  }
+}
+
+/**
+ * Removes what an interrupted `replaceDir` left beside a complete `dir`: a `dir.old` (a stop during its
+ * removal) and temporaries. A finished run calls this, since it replaces nothing more.
+ */
+export async function tidyReplacedDir(dir: string): Promise<void> {
+  if (!(await pathExists(dir))) return;
+  await rm(`${dir}.old`, { recursive: true, force: true });
+  await removeStaleTemporaries(dir);
 }

@@ -4,16 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, readdir, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-
-/** Whether process `pid` is running (on this machine). */
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+import { isRunning } from './process-alive.js';
 
 /** Removes temporary files that writes to `path` by processes no longer running left behind (killed). */
 async function removeStaleTemporaries(path: string): Promise<void> {

@@ -4,7 +4,7 @@
 
 import { join } from 'node:path';
 import { cast } from '../graph/ops/core.js';
-import { replaceDir } from '../io/atomic-dir.js';
+import { replaceDir, tidyReplacedDir } from '../io/atomic-dir.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { equal, mul } from '../graph/ops/elementwise.js';
 import { logSoftmax, oneHot } from '../graph/ops/nn-ops.js';
@@ -344,6 +344,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
       await saveTrainState(ckpt, state, { seconds, evals });
     }
     await replaceDir(join(o.outDir, 'model'), (tmp) => o.exportModel(tmp, state.params));
+    for (const d of ['checkpoint', 'model']) await tidyReplacedDir(join(o.outDir, d));
     if (evalFn && heldout) {
       const p = await pseudoPerplexity(
         evalFn,

@@ -42,8 +42,33 @@ test('after a crash between the two renames, the next write first puts the old c
 test('temporaries that interrupted writes left behind are removed', async () => {
   const root = await freshDir();
   const dir = join(root, 'ckpt');
-  await mkdir(join(root, 'ckpt.tmp-999999'));
+  const { spawn } = await import('node:child_process');
+  const dead = spawn(process.execPath, ['-e', '']);
+  await new Promise((resolve) => dead.on('close', resolve));
+  await mkdir(join(root, `ckpt.tmp-${dead.pid}`));
   await mkdir(join(root, 'ckpt.tmp-notapid'));
+  // A writer that is still running keeps its temporary.
+  const live = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+  await mkdir(join(root, `ckpt.tmp-${live.pid}`));
+  try {
+    await replaceDir(dir, writeVersion('1'));
+    assert.deepEqual((await readdir(root)).sort(), ['ckpt', `ckpt.tmp-${live.pid}`, 'ckpt.tmp-notapid']);
+  } finally {
+    live.kill();
+  }
+});
+
+test('tidyReplacedDir removes a dir.old and dead temporaries beside a complete directory', async () => {
+  const { tidyReplacedDir } = await import('../../src/io/atomic-dir.js');
+  const root = await freshDir();
+  const dir = join(root, 'ckpt');
   await replaceDir(dir, writeVersion('1'));
-  assert.deepEqual((await readdir(root)).sort(), ['ckpt', 'ckpt.tmp-notapid']);
+  await mkdir(join(root, 'ckpt.old'));
+  await tidyReplacedDir(dir);
+  assert.deepEqual(await readdir(root), ['ckpt']);
+  // Without a complete directory, dir.old is the copy to keep.
+  const lone = join(root, 'lone');
+  await mkdir(`${lone}.old`);
+  await tidyReplacedDir(lone);
+  assert.ok((await readdir(root)).includes('lone.old'));
 });

@@ -6,7 +6,8 @@
 //   4. LFR and CACC after retraining                     -> OUT/metrics.json
 // Each finished stage is kept, so rerunning the same command after an interruption continues.
 
-import { mkdir, readFile } from 'node:fs/promises';
+import { lockRunDir } from '../../io/run-lock.js';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { SEED } from '../../runtime/random.js';
@@ -155,7 +156,15 @@ async function scores(
 }
 
 export async function runAttack(a: AttackConfig): Promise<Record<string, unknown>> {
-  await mkdir(a.out, { recursive: true });
+  const unlock = await lockRunDir(a.out, 'attack');
+  try {
+    return await attackLocked(a);
+  } finally {
+    await unlock();
+  }
+}
+
+async function attackLocked(a: AttackConfig): Promise<Record<string, unknown>> {
   await keepRunOptions(join(a.out, 'config.json'), a, {
     model: a.model,
     keys: Object.keys(AttackConfig.shape),

@@ -1,6 +1,6 @@
 // `plmkit finetune`: fine-tune a sequence classifier on a data set; options from flags or a JSON config.
 
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
@@ -12,7 +12,8 @@ import { pathExists } from '../../io/path-exists.js';
 import { keepRunOptions } from '../../io/run-record.js';
 import { DEFAULT_MODEL } from '../default-model.js';
 import { parseOptions, SEED, switchOption } from '../options.js';
-import { parsePetConfig, PET_METHOD_NAMES } from '../../pet/index.js';
+import { parsePetConfig, PET_METHOD_NAMES, type PetConfig } from '../../pet/index.js';
+import { lockRunDir } from '../../io/run-lock.js';
 
 export const FinetuneArgs = z.strictObject({
   model: z.string().default(DEFAULT_MODEL),
@@ -126,6 +127,16 @@ export async function runFinetune(a: FinetuneArgs): Promise<void> {
       throw new Error(`--trainable: ${(e as Error).message}`, { cause: e });
     }
   const pet = a.pet === undefined ? undefined : parsePetConfig(await petConfigValue(a.pet), '--pet');
+  // Before anything is loaded: a directory that cannot be written, or that another run holds, is said at once.
+  const unlock = await lockRunDir(a.out, 'finetune');
+  try {
+    await finetuneLocked(a, pet);
+  } finally {
+    await unlock();
+  }
+}
+
+async function finetuneLocked(a: FinetuneArgs, pet: PetConfig | undefined): Promise<void> {
   const setup = await setupRun({
     ...(pet ? { pet } : {}),
     model: a.model,
@@ -139,7 +150,6 @@ export async function runFinetune(a: FinetuneArgs): Promise<void> {
     fromScratch: a.fromScratch,
     ...(a.limitTrain ? { limitTrain: a.limitTrain } : {}),
   });
-  await mkdir(a.out, { recursive: true });
   // A resumed run must be given the same options (and the same weights, unless from scratch).
   // A directory where no run has saved anything yet (one failed at once) takes the new options.
   const started = (

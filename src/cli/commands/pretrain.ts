@@ -1,5 +1,6 @@
 // `plmkit pretrain-corpus` and `plmkit pretrain`: masked-language-model pretraining.
 
+import { lockRunDir } from '../../io/run-lock.js';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -171,6 +172,15 @@ interface PretrainArgs {
 }
 
 async function runPretrain(a: PretrainArgs): Promise<void> {
+  const unlock = await lockRunDir(a.out, 'pretrain');
+  try {
+    await pretrainLocked(a);
+  } finally {
+    await unlock();
+  }
+}
+
+async function pretrainLocked(a: PretrainArgs): Promise<void> {
   const tokDir = a.model ?? a.tokenizer;
   if (!tokDir) throw new Error('give --model (to continue) or --tokenizer (to start from scratch)');
   if (!a.model && a.arch !== 'bert-mini')
