@@ -54,6 +54,7 @@ export async function lockRunDir(dir: string, command: string): Promise<() => Pr
         `the run directory ${dir} is in use by plmkit ${owner?.command ?? 'another command'}` +
           (owner ? ` (pid ${owner.pid}, since ${owner.started})` : '') +
           `; wait for it to end or stop it (if no such process runs, remove ${path})`,
+        { cause: e },
       );
     }
   }
