@@ -29,7 +29,11 @@ export async function writeFileAtomic(
     typeof data === 'string' ? [Buffer.from(data, 'utf8')] : data instanceof Uint8Array ? [data] : data;
   await removeStaleTemporaries(path);
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const fh = await open(tmp, 'wx');
+  // Errors name the file being written, not the temporary (ENOSPC names no file at all).
+  const named = (e: unknown) => new Error(`cannot write ${path}: ${(e as Error).message}`, { cause: e });
+  const fh = await open(tmp, 'wx').catch((e: unknown) => {
+    throw named(e);
+  });
   let ok = false;
   try {
     for (const chunk of chunks) {
@@ -43,6 +47,8 @@ export async function writeFileAtomic(
     await fh.close();
     await rename(tmp, path);
     ok = true;
+  } catch (e) {
+    throw named(e);
   } finally {
     if (!ok) {
       await fh.close().catch(() => undefined);

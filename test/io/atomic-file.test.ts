@@ -23,3 +23,11 @@ test('temporary files of killed writers are removed by the next write', async ()
   assert.deepEqual((await readdir(dir)).sort(), [live, 'metrics.json']);
   assert.equal(await readFile(join(dir, 'metrics.json'), 'utf8'), '{}\n');
 });
+
+test('a failed write names the file being written, not its temporary', async () => {
+  const { tmpdir } = await import('node:os');
+  const path = join(tmpdir(), 'plmkit-no-such-dir', 'metrics.json');
+  await assert.rejects(writeFileAtomic(path, '{}'), (e: Error) =>
+    e.message.startsWith(`cannot write ${path}: ENOENT`),
+  );
+});
