@@ -35,6 +35,14 @@ function get(values: ReadonlyMap<string, Float32Array>, name: string): Float32Ar
   return v;
 }
 
+/** A layer named by a key of the caller's map, checked against the model. */
+function layerIndex(op: string, key: string, cfg: ModelConfig): number {
+  const i = Number(key);
+  if (!Number.isInteger(i) || i < 0 || i >= cfg.numLayers)
+    throw new Error(`${op}: layer ${key} is not one of the model's ${cfg.numLayers} layers`);
+  return i;
+}
+
 function withLayer(cfg: ModelConfig, i: number, layer: PrunedLayer): ModelConfig {
   return { ...cfg, prunedLayers: { ...cfg.prunedLayers, [i]: layer } };
 }
@@ -50,9 +58,7 @@ export function pruneHeads(
   let { config } = model;
   const values = new Map(model.values);
   for (const [key, list] of Object.entries(heads)) {
-    const i = Number(key);
-    if (!Number.isInteger(i) || i < 0 || i >= config.numLayers)
-      throw new Error(`pruneHeads: layer ${key} is not one of the model's ${config.numLayers} layers`);
+    const i = layerIndex('pruneHeads', key, config);
     const before = config.prunedLayers?.[i]?.prunedHeads ?? [];
     for (const h of list)
       if (!Number.isInteger(h) || h < 0 || h >= config.numHeads)
@@ -97,9 +103,7 @@ export function pruneFfn(
   let { config } = model;
   const values = new Map(model.values);
   for (const [key, list] of Object.entries(units)) {
-    const i = Number(key);
-    if (!Number.isInteger(i) || i < 0 || i >= config.numLayers)
-      throw new Error(`pruneFfn: layer ${key} is not one of the model's ${config.numLayers} layers`);
+    const i = layerIndex('pruneFfn', key, config);
     const { intermediateSize: n } = layerShape(config, i);
     for (const u of list)
       if (!Number.isInteger(u) || u < 0 || u >= n)
