@@ -28,37 +28,39 @@ export async function lockRunDir(dir: string, command: string): Promise<() => Pr
   }
   const path = join(dir, LOCK_FILE);
   const record: LockRecord = { pid: process.pid, command, started: new Date().toISOString() };
-  for (let attempt = 0; ; attempt++) {
-    // Written whole under another name, then linked into place: link() fails if the lock exists, and a
-    // lock file is never seen half-written.
-    const tmp = `${path}.${process.pid}.tmp`;
-    try {
-      await writeFile(tmp, JSON.stringify(record) + '\n');
-      await link(tmp, path);
-      break;
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'EEXIST') {
-        await unlink(tmp).catch(() => undefined);
-        throw new Error(`cannot write in the run directory ${dir}: ${(e as Error).message}`, { cause: e });
+  // Written whole under another name, then linked into place: link() fails if the lock exists, and a
+  // lock file is never seen half-written.
+  const tmp = `${path}.${process.pid}.tmp`;
+  const cannotWrite = (e: unknown) =>
+    new Error(`cannot write in the run directory ${dir}: ${(e as Error).message}`, { cause: e });
+  await writeFile(tmp, JSON.stringify(record) + '\n').catch((e: unknown) => {
+    throw cannotWrite(e);
+  });
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await link(tmp, path);
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw cannotWrite(e);
+        const owner = await readLock(path);
+        if (attempt === 0 && (!owner || !isRunning(owner.pid))) {
+          // Left by a process that no longer runs: take it over (once; a second EEXIST means another
+          // process took it over first).
+          await unlink(path).catch(() => undefined);
+          continue;
+        }
+        throw new Error(
+          `the run directory ${dir} is in use by plmkit ${owner?.command ?? 'another command'}` +
+            (owner ? ` (pid ${owner.pid}, since ${owner.started})` : '') +
+            `; wait for it to end or stop it (if no such process runs, remove ${path})`,
+          { cause: e },
+        );
       }
-      const owner = await readLock(path);
-      if (attempt === 0 && (!owner || !isRunning(owner.pid))) {
-        // Left by a process that no longer runs: take it over (once; a second EEXIST means another
-        // process took it over first).
-        await unlink(path).catch(() => undefined);
-        continue;
-      }
-      await unlink(tmp).catch(() => undefined);
-      throw new Error(
-        `the run directory ${dir} is in use by plmkit ${owner?.command ?? 'another command'}` +
-          (owner ? ` (pid ${owner.pid}, since ${owner.started})` : '') +
-          `; wait for it to end or stop it (if no such process runs, remove ${path})`,
-        { cause: e },
-      );
     }
+  } finally {
+    await unlink(tmp).catch(() => undefined);
   }
-  await unlink(`${path}.${process.pid}.tmp`).catch(() => undefined);
   return async () => {
     const owner = await readLock(path);
     if (owner?.pid === process.pid) await unlink(path).catch(() => undefined);

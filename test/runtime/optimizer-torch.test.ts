@@ -90,20 +90,19 @@ for (const [name, c] of Object.entries(fixture.cases))
       results.push(await step.run(state, feeds(batch), fixture.lrs[t]!));
     await step.release();
     // float32 on both sides: a few units in the last place, accumulated over six steps.
+    const close = (got: ArrayLike<number>, want: readonly number[]) => worst(got, want, 1e-3) < 2e-6;
     assert.ok(
-      worst(
+      close(
         results.map((r) => r.loss),
         c.losses,
-        1e-3,
-      ) < 2e-6,
+      ),
       'losses',
     );
     assert.ok(
-      worst(
+      close(
         results.map((r) => r.gradNorm),
         c.grad_norms,
-        1e-3,
-      ) < 2e-6,
+      ),
       'gradient norms',
     );
     for (const [k, v] of Object.entries(c.params)) {
