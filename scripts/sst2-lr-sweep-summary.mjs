@@ -1,7 +1,8 @@
 // Summary of scripts/sst2-lr-sweep.sh: one row per (arm, lr) with dev and test accuracy over seeds, each
 // arm's lr chosen by mean dev accuracy, and the gain of the pretrained arm at the chosen lrs.
 //   node scripts/sst2-lr-sweep-summary.mjs ARM:SEED:LR:DIR ...
-// ARM:*:*:recorded takes all of that arm's cells from the results file already there (an arm not rerun).
+// ARM:*:*:recorded takes all of that arm's cells from the results file already there (an arm not rerun);
+// ARM:SEED:LR:recorded takes that one cell from it.
 // EPOCHS (default 2) names the budget; another budget has its own results files (sst2-lr-sweep-epN).
 import fs from 'node:fs';
 import process from 'node:process';
@@ -14,8 +15,10 @@ const readJson = (file) => JSON.parse(fs.readFileSync(file, 'utf8'));
 const cells = process.argv.slice(2).flatMap((spec) => {
   const [arm, seed, lr, dir] = spec.split(':');
   if (dir === 'recorded') {
-    const kept = recorded.filter((c) => c.arm === arm);
-    if (kept.length === 0) throw new Error(`${resultsFile} records no ${arm} cells: run that arm`);
+    const kept = recorded.filter(
+      (c) => c.arm === arm && (seed === '*' || (c.seed === Number(seed) && c.lr === lr)),
+    );
+    if (kept.length === 0) throw new Error(`${resultsFile} records no cell ${spec}: run it`);
     return kept;
   }
   const metrics = readJson(`${dir}/metrics.json`);
@@ -34,7 +37,11 @@ const cells = process.argv.slice(2).flatMap((spec) => {
     ...(modelSha256 ? { modelSha256 } : {}),
   };
 });
-const shas = new Set(cells.filter((c) => c.arm === 'pretrained').map((c) => c.modelSha256));
+// Cells recorded before run.json held the fingerprint have none and are not compared here: for those, the
+// weights file's git history is the check (models/plmkit-bert-mini/model.safetensors, unchanged since 7ecf57a).
+const shas = new Set(
+  cells.filter((c) => c.arm === 'pretrained' && c.modelSha256 !== undefined).map((c) => c.modelSha256),
+);
 if (shas.size > 1)
   throw new Error(`the pretrained cells come from ${shas.size} different models: rerun that arm`);
 const stats = (xs) => {
@@ -81,6 +88,9 @@ const write = (file, text) => {
 };
 write(resultsFile, `${JSON.stringify(out, null, 2)}\n`);
 
+// COMMAND names how the cells were run when it was not one plain run of the sweep script (a plan's workers).
+const command =
+  process.env.COMMAND ?? `\`${epochs === 2 ? '' : `EPOCHS=${epochs} `}bash scripts/sst2-lr-sweep.sh\``;
 const f = (s) => `${s.mean.toFixed(2)} ± ${s.std.toFixed(2)}`;
 const name = (arm) => (arm === 'scratch' ? 'random initialisation' : 'models/plmkit-bert-mini');
 const seedList = [...new Set(cells.map((c) => c.seed))].sort((a, b) => a - b);
@@ -89,7 +99,7 @@ const bySeed = (r) =>
   seedList.map((s) => (r.seeds.includes(s) ? r.devBySeed[r.seeds.indexOf(s)].toFixed(2) : '–')).join(' / ');
 const partial = rows.filter((r) => r.seeds.length < seedList.length);
 const md = [
-  `sst2 accuracy (%), mean ± std over seeds ${seedList.join(', ')}; ${epochs} epochs, batch 32, max length 64 (\`${epochs === 2 ? '' : `EPOCHS=${epochs} `}bash scripts/sst2-lr-sweep.sh\`). Each arm's lr is chosen by mean dev accuracy (marked *); test is never used for choosing.`,
+  `sst2 accuracy (%), mean ± std over seeds ${seedList.join(', ')}; ${epochs} epochs, batch 32, max length 64 (${command}). Each arm's lr is chosen by mean dev accuracy (marked *); test is never used for choosing.`,
   '',
   `| initialisation | lr | dev, seeds ${seedList.join(' / ')} | dev | test |`,
   '| --- | --- | --- | ---: | ---: |',

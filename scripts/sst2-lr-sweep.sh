@@ -14,6 +14,7 @@
 # EPOCHS (default 2) sets the budget of both arms; another budget keeps its runs (runs/...-epN) and results
 # (results/finetune/sst2-lr-sweep-epN.json and .md) apart from the 2-epoch ones.
 #   LRS="5e-5 1e-4 2e-4 4e-4" SEEDS="42 43 44" bash scripts/sst2-lr-sweep.sh
+# SUMMARY=0 runs the cells and writes no summary (workers side by side; the summary is then run once, by hand).
 # Writes results/finetune/sst2-lr-sweep.json and .md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,6 +51,7 @@ for lr in $LRS; do
     done
   done
 done
+[[ ${SUMMARY:-1} == 0 ]] && exit 0
 for arm in scratch pretrained; do
   [[ " $ARMS " == *" $arm "* ]] || cells+=("$arm:*:*:recorded")
 done
