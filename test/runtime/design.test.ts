@@ -159,26 +159,38 @@ test('a physically pruned model is rebuilt with its new sizes and recompiled', a
   await Promise.all([fFull.release(), fPruned.release()]);
 });
 
-test('gradient x weight (first-order Taylor importance) is computed in the graph', async () => {
+test('gradient x weight (first-order Taylor importance) accumulates over batches in the graph', async () => {
   const b = new ModelBuilder({ training: false });
   const x = input(b.graph, 'x', 'float32', ['n', 3]);
   const y = input(b.graph, 'y', 'int64', ['n']);
   const { logits } = twoLayerNet(b, x, 4);
   const w = b.graph.byName('l0.weight')!;
   const [gw] = grad(crossEntropy(logits, y), [w]);
-  const importance = abs(mul(gw!, w));
+  // The running sum is an input and an output: each call adds one batch's |g * w| to what it is fed.
+  const acc = input(b.graph, 'importance_in', 'float32', [3, 4]);
+  const importance = add(acc, abs(mul(gw!, w)));
   const values = b.initialValues(3);
   const frozen = new Map([...values].filter(([k]) => k !== 'l0.weight'));
-  const f = await compile({ inputs: [x, y, w], outputs: { importance, gw: gw! }, frozen });
+  const f = await compile({ inputs: [x, y, w, acc], outputs: { importance, gw: gw! }, frozen });
   const wv = values.get('l0.weight')!;
-  const out = await f.run({
-    x: f32([2, 3], [1, 2, 3, 0, 1, 0]),
-    y: i64([2], [1, 0]),
-    'l0.weight': f32([3, 4], wv),
-  });
-  const g = out['gw']!.data as Float32Array;
-  (out['importance']!.data as Float32Array).forEach((v, i) =>
-    assert.ok(Math.abs(v - Math.abs(g[i]! * wv[i]!)) < 1e-7),
-  );
+  const batches = [
+    { x: f32([2, 3], [1, 2, 3, 0, 1, 0]), y: i64([2], [1, 0]) },
+    { x: f32([3, 3], [-1, 0.5, 2, 1, 1, 1, 0, -2, 0.5]), y: i64([3], [0, 0, 1]) },
+  ];
+  // Expected: the sum over batches of |g_b * w|, with each batch's gradient taken on its own.
+  const expected = new Float64Array(12);
+  const firstBatch: number[] = [];
+  let running = f32([3, 4], new Float32Array(12));
+  for (const batch of batches) {
+    const out = await f.run({ ...batch, 'l0.weight': f32([3, 4], wv), importance_in: running });
+    const g = out['gw']!.data as Float32Array;
+    g.forEach((gi, i) => (expected[i] += Math.abs(gi * wv[i]!)));
+    if (firstBatch.length === 0) firstBatch.push(...expected);
+    running = f32([3, 4], out['importance']!.data as Float32Array);
+  }
+  const got = running.data as Float32Array;
+  expected.forEach((e, i) => assert.ok(Math.abs(got[i]! - e) < 1e-6 * (1 + e), `${got[i]} vs ${e}`));
+  // The second batch added something: the sum is not the first batch's importance alone.
+  assert.ok(firstBatch.some((e, i) => Math.abs(got[i]! - e) > 1e-3));
   await f.release();
 });
