@@ -235,7 +235,9 @@ export async function benchEngine(): Promise<Record<string, unknown>> {
       efficiency: trainStep.gflops / engine,
       dense_embedding_update_ms: dense.ms,
     },
-    // Of the training step and the matmul, before the comparison step and the other engines.
+    // Of the training step and the matmul, before the comparison step and the other engines; and at the
+    // end, with those.
     peak_rss_mb: peak,
+    process_peak_rss_mb: peakRssMb(),
   };
 }

@@ -1,5 +1,7 @@
 // `plmkit bench finetune`: BERT-mini fine-tuning steps on real sst2 batches (batch 32, max length 64,
 // grouped by length, padded to the longest row), from the bundled tokenizer and a random initialisation;
+// the groups of steps are drawn evenly across one epoch as `plmkit finetune` batches it, so their lengths
+// are those of a real epoch (a slice of one sorted chunk would be all long or all short rows);
 // then, side by side, the same steps with other ways of updating the embedding tables and with the
 // cheapest optimizer. The matrix products' FLOPs are counted from the step graph at each batch's padded
 // shape and set beside the engine's 1024x1024 matmul rate from the same process: a throughput target
@@ -20,27 +22,48 @@ import { peakRssMb } from './timing.js';
 
 export async function benchFinetune(
   data = 'sst2',
-  steps = 40,
+  steps = 80,
   perCall = 8,
   engine: Engine = 'node',
 ): Promise<Record<string, unknown>> {
   const tok = await loadTokenizer(DEFAULT_MODEL);
-  const { examples } = await loadDataset(data, { split: 'train', limit: 32 * (steps + 5) * 4 });
+  const { examples } = await loadDataset(data, { split: 'train' });
   const enc = await encodeExamples(tok, examples, 64);
-  const batches = epochBatches(enc, 32, 0, 0).slice(0, (Math.ceil(steps / perCall) + 1) * perCall);
-  const groups: Feeds[][] = [];
-  for (let g = 0; g < batches.length; g += perCall) {
+  // The first epoch's batches as `plmkit finetune --seed 42` makes them, in groups of `perCall` steps, each
+  // padded to its longest row (src/classify/finetune.ts); only whole groups of full batches are drawn.
+  const batches = epochBatches(enc, 32, 42, 0);
+  const epochGroups: number[][][] = [];
+  for (let g = 0; g + perCall <= batches.length; g += perCall) {
     const group = batches.slice(g, g + perCall);
-    const seq = Math.max(...group.flat().map((i) => enc[i]!.ids.length));
-    groups.push(
-      group.map((idx) => collate(enc, idx, tok.padId ?? 0, { withTypes: true, withLabels: true, seq })),
-    );
+    if (group.every((b) => b.length === 32)) epochGroups.push(group);
   }
+  const seqOf = (group: number[][]) => Math.max(...group.flat().map((i) => enc[i]!.ids.length));
+  const collateGroup = (group: number[][]): Feeds[] =>
+    group.map((idx) =>
+      collate(enc, idx, tok.padId ?? 0, { withTypes: true, withLabels: true, seq: seqOf(group) }),
+    );
+  // Warm-up: the epoch's longest group (it compiles the loop and sizes ONNX Runtime's buffers for the
+  // largest shape); then `steps / perCall` groups at evenly spaced places in the epoch.
+  const longest = epochGroups.reduce((a, b) => (seqOf(b) > seqOf(a) ? b : a));
+  const count = Math.ceil(steps / perCall);
+  const drawn = Array.from(
+    { length: count },
+    (_, k) => epochGroups[Math.floor(((k + 0.5) * epochGroups.length) / count)]!,
+  );
+  const groups = [longest, ...drawn].map(collateGroup);
   // The default first, alone, for the headline figure and peak RSS (embedding tables updated from their
   // rows, src/runtime/row-gradient.ts).
   const rows = await Arm.create('rows', engine);
   const headline = await rows.time(groups);
   const peak = peakRssMb();
+  // What the whole epoch's groups would cost in matrix products, beside the drawn ones'.
+  const epoch = { rows: 0, padded: 0, flops: 0 };
+  for (const group of epochGroups)
+    for (const b of group) {
+      epoch.rows += b.reduce((n, i) => n + enc[i]!.ids.length, 0);
+      epoch.padded += 32 * seqOf(group);
+      epoch.flops += rows.flops([32, seqOf(group)]);
+    }
   const figure = (t: Timing) => ({ tokens_per_s: (t.tokens * 1000) / t.ms, ms_per_step: t.ms / t.steps });
   const common = {
     model: 'bert-mini',
@@ -53,16 +76,29 @@ export async function benchFinetune(
     padded_tokens_per_s: (headline.padded * 1000) / headline.ms,
     ms_per_step: headline.ms / headline.steps,
     mean_padded_seq: headline.padded / headline.steps / 32,
-    // Matrix products alone: GFLOP per step, their rate over the whole step, MFLOP per (unpadded) token.
+    // Matrix products alone: GFLOP per step, their rate over the whole step, MFLOP per non-padding token
+    // (the FLOPs include the padded positions).
     matmul_gflop_per_step: headline.flops / headline.steps / 1e9,
     matmul_gflops: headline.flops / (headline.ms * 1e6),
     matmul_mflop_per_token: headline.flops / headline.tokens / 1e6,
+    // The same over every whole group of the epoch the timed groups were drawn from.
+    epoch: {
+      groups: epochGroups.length,
+      groups_timed: count,
+      mean_padded_seq: epoch.padded / (epochGroups.length * perCall * 32),
+      matmul_mflop_per_token: epoch.flops / epoch.rows / 1e6,
+    },
   };
   if (engine === 'web') {
     // onnxruntime-web (WebAssembly, one thread, as a page that is not cross-origin isolated runs it): the
     // headline only, beside that engine's own matmul rate.
     await rows.release();
-    return { ...common, engine_matmul_gflops: await engineMatmulGflops('web'), peak_rss_mb: peak };
+    return {
+      ...common,
+      engine_matmul_gflops: await engineMatmulGflops('web'),
+      peak_rss_mb: peak,
+      process_peak_rss_mb: peakRssMb(),
+    };
   }
   // Then side by side, each group run by every arm in turn (this machine's speed drifts within a run):
   // the default again; the dense embedding update it replaced; as a bound on what any cheaper update of
@@ -83,7 +119,10 @@ export async function benchFinetune(
   return {
     ...common,
     engine_matmul_gflops: await engineMatmulGflops(),
+    // After the headline steps (one training session, as a `plmkit finetune` process has), and at the end
+    // (three more sessions for the side-by-side arms, and the matmul).
     peak_rss_mb: peak,
+    process_peak_rss_mb: peakRssMb(),
     side_by_side: {
       embedding_rows: figure(side[0]!),
       dense_embedding_update: figure(side[1]!),
@@ -167,7 +206,7 @@ class Arm {
   private readonly flopsByShape = new Map<string, number>();
 
   /** Matrix-product FLOPs of one step on a [batch, seq] batch. */
-  private flops(dims: readonly number[]): number {
+  flops(dims: readonly number[]): number {
     const key = dims.join('x');
     let f = this.flopsByShape.get(key);
     if (f === undefined)

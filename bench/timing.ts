@@ -17,7 +17,7 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-/** Peak resident set size of this process so far, in MB. */
+/** Peak resident set size of this process so far, in MiB (2^20 bytes; maxRSS is in KiB). */
 export function peakRssMb(): number {
   return process.resourceUsage().maxRSS / 1024;
 }

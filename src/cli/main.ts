@@ -42,7 +42,7 @@ bench
     if (o.engine !== 'node' && o.engine !== 'web')
       throw new Error(`--engine must be "node" or "web", got "${o.engine}"`);
     const { benchFinetune } = await import('../../bench/finetune.js');
-    await printBench(await benchFinetune(o.data, 40, o.stepsPerCall, o.engine));
+    await printBench(await benchFinetune(o.data, 80, o.stepsPerCall, o.engine));
   });
 
 bench
