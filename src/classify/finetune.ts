@@ -163,7 +163,15 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
       !(e['event'] === 'step' && (e['step'] as number) > state.step) &&
       !(e['event'] === 'eval' && (e['epoch'] as number) > history.length),
   );
-  if (state.step > 0) await log.write({ event: 'resume', step: state.step });
+  if (state.step > 0) {
+    await log.write({ event: 'resume', step: state.step });
+    if (!o.quiet)
+      process.stderr.write(
+        state.step >= total
+          ? `finetune: ${o.outDir} holds a finished run (${total} steps); its results follow\n`
+          : `finetune: resuming ${o.outDir} from its checkpoint at step ${state.step} of ${total}\n`,
+      );
+  }
   await step.reseed(state.step);
   // Dropout moves to seeds salted by the step at every checkpoint, as a resumed run's fresh sessions do.
   const saveCheckpoint = async () => {

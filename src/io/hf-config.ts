@@ -3,6 +3,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
+import { directoryHint } from './directory-hint.js';
 import { CONFIG_FILE_NAME, HfConfigError, parseHfConfig, type HfConfig } from './hf-config-schema.js';
 
 export * from './hf-config-schema.js';
@@ -18,10 +19,14 @@ export async function loadHfConfig(dirOrFile: string): Promise<HfConfig> {
     text = await readFile(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
+    const hint =
+      code === 'ENOENT' && file !== dirOrFile ? await directoryHint(dirOrFile, 'model') : undefined;
     throw new HfConfigError(
       file,
       '',
-      code === 'ENOENT' ? 'file not found' : `cannot read: ${(e as Error).message}`,
+      code === 'ENOENT'
+        ? `file not found${hint ? ` (${hint})` : ''}`
+        : `cannot read: ${(e as Error).message}`,
     );
   }
   let raw: unknown;

@@ -205,10 +205,18 @@ export function bindWeights(
     const v = tensorToFloat32(t, key);
     values.set(name, spec.linear ? transpose2d(v, stored[0]!, stored[1]!) : v);
   }
-  if (missing.length)
+  if (missing.length) {
+    // Only the classification head missing: a pretrained encoder (the bundled model is one) given where a
+    // fine-tuned classifier is needed.
+    const headOnly = missing.every((n) => n.startsWith('classifier.') || n.includes('.pooler.'));
     throw new CheckpointError(
-      `${pre.dir}: checkpoint lacks ${missing.length} parameter(s) the model needs: ${missing.slice(0, 8).join(', ')}${missing.length > 8 ? ', ...' : ''}`,
+      `${pre.dir}: checkpoint lacks ${missing.length} parameter(s) the model needs: ${missing.slice(0, 8).join(', ')}${missing.length > 8 ? ', ...' : ''}` +
+        (headOnly
+          ? '; it has no classification head (a pretrained encoder): fine-tune it first (plmkit finetune --model ' +
+            `${pre.dir} --data ... --out RUN), then give --model RUN/best`
+          : ''),
     );
+  }
   const unused = [...pre.tensors.keys()].filter((k) => !used.has(k));
   return { values, initialised, unused };
 }

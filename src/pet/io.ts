@@ -1,6 +1,7 @@
 // Saving and loading a PET module's files in a directory (the formats, in memory: ./files.ts).
 
 import { mkdir, readFile } from 'node:fs/promises';
+import { directoryHint } from '../io/directory-hint.js';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import type { ModelConfig } from '../nn/config.js';
@@ -35,7 +36,11 @@ export async function loadPet(
   try {
     raw = JSON.parse(await readFile(cfgFile, 'utf8'));
   } catch (e) {
-    throw new PetError(`${cfgFile}: ${(e as Error).message}`);
+    const enoent = (e as NodeJS.ErrnoException).code === 'ENOENT';
+    const hint = enoent ? await directoryHint(dir, 'adapter') : undefined;
+    throw new PetError(
+      `${cfgFile}: ${enoent ? `file not found${hint ? ` (${hint})` : ''}` : (e as Error).message}`,
+    );
   }
   return parsePet(raw, await readFile(join(dir, ADAPTER_WEIGHTS_NAME)), model, dir, opts);
 }

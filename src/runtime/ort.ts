@@ -166,6 +166,8 @@ export class OrtSession {
     // session is released, named by the session's label where it has one; `plmkit bench profile` sums
     // them by op.
     const profileDir = env('PLMKIT_PROFILE');
+    // ONNX Runtime writes nothing, and says nothing, into a directory that does not exist.
+    if (profileDir) await (await import('node:fs/promises')).mkdir(profileDir, { recursive: true });
     const session = await create({
       ...(profileDir
         ? {

@@ -11,7 +11,7 @@ import { DEFAULT_MODEL } from '../../src/cli/default-model.js';
 import { bindWeights, readPretrained } from '../../src/io/checkpoint.js';
 import { loadDataset } from '../../src/io/data/index.js';
 import { loadTokenizer } from '../../src/io/tokenizer/index.js';
-import { textInputs } from '../../src/nn/bert.js';
+import { sequenceClassifier, textInputs } from '../../src/nn/bert.js';
 import { ModelBuilder } from '../../src/nn/builder.js';
 import { maskedLm, mlmInputs } from '../../src/nn/mlm.js';
 import { readCorpus } from '../../src/pretrain/corpus.js';
@@ -67,4 +67,14 @@ test('an MLM bias stored under its tied name, cls.predictions.decoder.bias, is l
   assert.ok(!bound.unused.includes('cls.predictions.decoder.bias'));
   const direct = bindWeights(b, pre, 0, () => false).values.get('cls.predictions.bias')!;
   assert.deepEqual(bound.values.get('cls.predictions.bias'), direct);
+});
+
+test('given where a classifier is needed, the bundled model is refused with what to do: it has no head', async () => {
+  const pre = await readPretrained(DEFAULT_MODEL);
+  const b = new ModelBuilder({ training: false });
+  sequenceClassifier(b, textInputs(b), { ...pre.config, numLabels: 2 });
+  assert.throws(
+    () => bindWeights(b, pre, 0, () => false),
+    /lacks 4 parameter\(s\).*no classification head.*fine-tune it first \(plmkit finetune --model/,
+  );
 });

@@ -14,9 +14,12 @@ import { TrainStep } from '../../src/runtime/train-step.js';
 import { compile } from '../../src/runtime/compiled.js';
 import { f32, i64 } from '../helpers/host.js';
 
-/** Runs `body` with PLMKIT_PROFILE set to a fresh directory; returns the trace files written there. */
+/**
+ * Runs `body` with PLMKIT_PROFILE set to a directory that does not exist yet (the engine makes it); returns
+ * the trace files written there.
+ */
 async function profiled(body: () => Promise<void>): Promise<{ dir: string; files: string[] }> {
-  const dir = await mkdtemp(join(tmpdir(), 'plmkit-profile-'));
+  const dir = join(await mkdtemp(join(tmpdir(), 'plmkit-profile-')), 'traces');
   const before = process.env['PLMKIT_PROFILE'];
   process.env['PLMKIT_PROFILE'] = dir;
   try {

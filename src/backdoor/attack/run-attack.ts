@@ -165,9 +165,24 @@ export async function runAttack(a: AttackConfig): Promise<Record<string, unknown
 }
 
 async function attackLocked(a: AttackConfig): Promise<Record<string, unknown>> {
+  // A directory where no run has produced anything yet (one refused before training, say for a split the
+  // data lacks) takes the new options, as finetune's does.
+  const started = (
+    await Promise.all(
+      [
+        'published',
+        'attack-log.jsonl',
+        'attack-checkpoint',
+        'attack-checkpoint.old',
+        'retrain',
+        'metrics.json',
+      ].map((f) => pathExists(join(a.out, f))),
+    )
+  ).some(Boolean);
   await keepRunOptions(join(a.out, 'config.json'), a, {
     model: a.model,
     keys: Object.keys(AttackConfig.shape),
+    started,
   });
   const metricsFile = join(a.out, 'metrics.json');
   if (await pathExists(metricsFile)) return JSON.parse(await readFile(metricsFile, 'utf8'));

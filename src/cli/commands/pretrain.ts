@@ -20,6 +20,7 @@ import { keepRunOptions } from '../../io/run-record.js';
 import { parseOptions, SEED } from '../options.js';
 import { z } from 'zod';
 import { writeFileAtomic } from '../../io/atomic-file.js';
+import { dataDirs, listDatasets } from '../../io/data/index.js';
 
 const num = (v: string) => Number(v);
 
@@ -48,6 +49,17 @@ export function registerPretrain(program: Command): void {
     .option('--heldout <fraction>', 'share of documents held out', num, 0.005)
     .action(async (o: { out: string; dataDir?: string; heldout: number }) => {
       await mkdir(o.out, { recursive: true });
+      // Which sets the corpus is made of, and which data directories were not there: a fresh clone has
+      // only the project's own data/, not ../shared/data, and the corpus is then far smaller.
+      const dataOpts = o.dataDir ? { dataDir: o.dataDir } : {};
+      const sets = await listDatasets(dataOpts);
+      const absent = [];
+      for (const d of dataDirs(dataOpts)) if (!(await pathExists(d.path))) absent.push(d.path);
+      process.stderr.write(
+        `pretrain-corpus: the train splits of ${sets.length} data set(s): ${sets.map((s) => s.name).join(', ')}` +
+          (absent.length ? `; data directories not found, so not used: ${absent.join(', ')}` : '') +
+          '\n',
+      );
       const files = { train: join(o.out, 'train.txt'), heldout: join(o.out, 'heldout.txt') };
       const streams = {
         train: createWriteStream(`${files.train}.tmp`),

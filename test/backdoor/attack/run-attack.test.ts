@@ -102,6 +102,11 @@ test('`plmkit attack` publishes, retrains and scores a poisoned module, and a re
     run(process.execPath, [...outOfRange, '--target', '2'], { cwd: root }),
     (e: Error & { stderr: string }) => /--target 2 is not a label of .* \(ids 0 to 1/.test(e.stderr),
   );
+  // That directory holds nothing a run produced, so a corrected command is not refused for other options.
+  await assert.rejects(
+    run(process.execPath, [...outOfRange, '--target', '3'], { cwd: root }),
+    (e: Error & { stderr: string }) => /--target 3 is not a label of/.test(e.stderr),
+  );
 
   // The result table and the pilot figures from the run.
   const report = join(work, 'report');
