@@ -121,7 +121,12 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
     initialValues = o.initial;
   }
   const trainableNames = new Set(trainable.map((t) => leafName(t)!));
-  if (trainable.length === 0) throw new Error('no parameter is trainable');
+  if (trainable.length === 0) {
+    const names = [...trainG.b.params.keys()];
+    throw new Error(
+      `no parameter is trainable (the model's parameters: ${names.slice(0, 6).join(', ')}, ... ${names.slice(-2).join(', ')}; ${names.length} in all)`,
+    );
+  }
   const step = await TrainStep.create({
     graph: trainG.b.graph,
     loss,
