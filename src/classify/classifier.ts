@@ -116,16 +116,20 @@ export class TextClassifier {
     return out;
   }
 
-  /** Accuracy and macro-F1 on labelled examples whose label names are `dataLabelNames`. */
+  /**
+   * Accuracy and macro-F1 on labelled examples whose label names are `dataLabelNames`. Labels are mapped
+   * to the model's before anything runs; one the model lacks is an error naming `source:line` of the first
+   * example with it, where the examples carry their lines and `source` (the file they came from) is given.
+   */
   async evaluate(
     examples: readonly Example[],
     dataLabelNames: readonly string[],
-    opts: { batchSize?: number; maxLength?: number } = {},
+    opts: { batchSize?: number; maxLength?: number; source?: string } = {},
   ): Promise<ClassificationMetrics> {
-    const toModel = labelMapping(this.pre.hf.id2label, dataLabelNames);
+    const gold = modelLabelIds(this.pre.hf.id2label, dataLabelNames, examples, opts.source);
     const preds = await this.predict(examples, opts);
     return classificationMetrics(
-      examples.map((e) => toModel(e.label)),
+      gold,
       preds.map((p) => p.labelId),
     );
   }
@@ -138,4 +142,51 @@ export class TextClassifier {
   async release(): Promise<void> {
     await this.fn.release();
   }
+}
+
+/**
+ * The model's label id of each example (see `labelMapping`), or an error naming `source:line` of the first
+ * example whose label the model lacks (the mapping's own error where the place is not known).
+ */
+export function modelLabelIds(
+  modelId2label: Readonly<Record<string, string>>,
+  dataLabelNames: readonly string[],
+  examples: readonly Example[],
+  source?: string,
+): number[] {
+  const modelNames = Object.values(modelId2label);
+  const at = (e: Example | undefined) =>
+    e !== undefined && source !== undefined && e.line !== undefined ? `${source}:${e.line}: ` : undefined;
+  let toModel: (id: number) => number;
+  try {
+    toModel = labelMapping(modelId2label, dataLabelNames);
+  } catch (e) {
+    // More data labels than model labels, taken as class ids: the first row whose id the model lacks.
+    const first = examples.find((x) => x.label >= modelNames.length);
+    const where = at(first);
+    if (first === undefined || where === undefined) throw e;
+    const integers = dataLabelNames.every((n, i) => n === String(i));
+    const models = `${modelNames.length} labels (${modelNames.join(', ')})`;
+    throw new Error(
+      integers
+        ? `${where}label ${first.label} is not one of the model's class ids 0 to ${modelNames.length - 1} ` +
+            `(${modelNames.join(', ')}); the data has class ids up to ${dataLabelNames.length - 1}`
+        : `${where}label ${JSON.stringify(dataLabelNames[first.label])} is class ${first.label} of the data's ` +
+            `${dataLabelNames.length} labels (${dataLabelNames.join(', ')}) but the model has ${models}`,
+      { cause: e },
+    );
+  }
+  return examples.map((x) => {
+    try {
+      return toModel(x.label);
+    } catch (e) {
+      const where = at(x);
+      if (where === undefined) throw e;
+      throw new Error(
+        `${where}label ${JSON.stringify(dataLabelNames[x.label])} is not one of the model's labels ` +
+          `(${modelNames.join(', ')})`,
+        { cause: e },
+      );
+    }
+  });
 }

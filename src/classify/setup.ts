@@ -3,7 +3,15 @@
 
 import { bindWeights, modelConfigFromHf, readPretrained, savePretrained } from '../io/checkpoint.js';
 import { loadHfConfig } from '../io/hf-config.js';
-import { DatasetError, loadDataset, shuffle, type LoadResult, type SkippedRow } from '../io/data/index.js';
+import {
+  DatasetError,
+  loadDataset,
+  shuffle,
+  type ColumnMap,
+  type DataHints,
+  type LoadResult,
+  type SkippedRow,
+} from '../io/data/index.js';
 import { loadTokenizer, saveTokenizer, type Tokenizer } from '../io/tokenizer/index.js';
 import { sequenceClassifier, textInputs } from '../nn/bert.js';
 import { ModelBuilder } from '../nn/builder.js';
@@ -42,6 +50,10 @@ export interface SetupOptions {
   readonly evalSplit?: 'train' | 'dev' | 'test';
   readonly dataDir?: string;
   readonly skipBadRows?: boolean;
+  /** Where text, text pair and label are (CSV/TSV header names or JSONL keys), when not the defaults. */
+  readonly columns?: ColumnMap;
+  /** Advice the loading errors add (the command's options): see `DataHints`. */
+  readonly dataHints?: DataHints;
   /** Tokens per example after truncation (capped at the model's position table). */
   readonly maxLength: number;
   readonly seed: number;
@@ -68,6 +80,8 @@ export async function setupRun(o: SetupOptions): Promise<RunSetup> {
   const dataOpts = {
     ...(o.dataDir ? { dataDir: o.dataDir } : {}),
     ...(o.skipBadRows ? { skipBadRows: true } : {}),
+    ...(o.columns ? { columns: o.columns } : {}),
+    ...(o.dataHints ? { hints: o.dataHints } : {}),
   };
   const train: LoadResult = await loadDataset(o.data, { ...dataOpts, split: o.trainSplit ?? 'train' });
   const dev: LoadResult = await loadDataset(o.data, { ...dataOpts, split: o.evalSplit ?? 'dev' });

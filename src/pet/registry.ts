@@ -48,12 +48,30 @@ checkRegistry(PET_METHODS);
 
 export const PET_METHOD_NAMES = Object.keys(PET_METHODS) as PetMethod[];
 
-/** Validates a config (unknown keys and bad values are errors naming the key) and fills its defaults. */
+/**
+ * Validates a config and fills its defaults. Errors name the key: an unknown one with the method's keys,
+ * a bad `method` with the methods.
+ */
 export function parsePetConfig(raw: unknown, where = 'PET config'): PetConfig {
   const r = petConfigSchema.safeParse(raw);
   if (r.success) return r.data as PetConfig;
-  const issues = r.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
-  throw new PetError(`${where}: ${issues.join('; ')} (methods: ${PET_METHOD_NAMES.join(', ')})`);
+  const method = (raw as { method?: unknown } | null)?.method;
+  const issues = r.error.issues.map((i) => {
+    if (i.code === 'unrecognized_keys' && i.path.length === 0) {
+      const unknown = `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}`;
+      return `${unknown} for ${String(method)} (keys: ${petConfigKeys(method).join(', ')})`;
+    }
+    return `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`;
+  });
+  // Without a method's schema (no object, or no such method), the methods there are.
+  const methods = petConfigKeys(method).length ? '' : ` (methods: ${PET_METHOD_NAMES.join(', ')})`;
+  throw new PetError(`${where}: ${issues.join('; ')}${methods}`);
+}
+
+/** The keys a method's config takes, as its schema declares them; [] for an unknown method. */
+function petConfigKeys(method: unknown): string[] {
+  const schema = petConfigSchema.options.find((o) => o.shape.method.value === method);
+  return schema ? Object.keys(schema.shape) : [];
 }
 
 export function methodDef<C extends PetConfig>(cfg: C): MethodDef<C> {

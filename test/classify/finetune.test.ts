@@ -293,3 +293,28 @@ test('a run stopped between the checkpoint at an epoch end and that epoch evalua
     [6],
   );
 });
+
+test('setupRun reads the columns it is given (CSV header names, JSONL keys) and passes the hints on', async () => {
+  const model = await tinyModelDir();
+  const dir = await mkdtemp(join(tmpdir(), 'plmkit-data-'));
+  await writeFile(join(dir, 'train.csv'), 'sentence,sentiment\ngood day,positive\nbad day,negative\n');
+  await writeFile(
+    join(dir, 'dev.jsonl'),
+    '{"sentence": "good", "sentiment": "positive"}\n{"sentence": "bad", "sentiment": "negative"}\n',
+  );
+  const columns = { text: 'sentence', label: 'sentiment' };
+  const setup = await setupRun({ model, data: dir, maxLength: 32, seed: 7, columns });
+  assert.deepEqual(setup.labelNames, ['negative', 'positive']);
+  assert.equal(setup.train.length, 2);
+  assert.equal(setup.dev.length, 2);
+  await assert.rejects(
+    setupRun({
+      model,
+      data: join(dir, 'train.csv'),
+      maxLength: 32,
+      seed: 7,
+      dataHints: { column: { text: 'name the text column with --text-column' } },
+    }),
+    /train\.csv:1: header has no column "text" \(columns: sentence, sentiment\); name the text column with --text-column$/,
+  );
+});

@@ -2,6 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { modelLabelIds } from '../../src/classify/classifier.js';
 import { labelMapping } from '../../src/classify/encode.js';
 
 const named = { 0: 'negative', 1: 'neutral', 2: 'positive' };
@@ -39,5 +40,55 @@ test('generic LABEL_k models take data ids as they are', () => {
   assert.throws(
     () => labelMapping({ 0: 'LABEL_0' }, ['a', 'b']),
     /the data has 2 labels but the model has 1/,
+  );
+});
+
+test('eval: a label the model lacks is named with the file and the first line that has it', () => {
+  const model = { 0: 'negative', 1: 'positive' };
+  const file = 'bad.jsonl';
+  // Names: "pos" (data id 1) first on line 3.
+  const byName = [
+    { text: 'a', label: 0, line: 1 },
+    { text: 'b', label: 2, line: 2 },
+    { text: 'c', label: 1, line: 3 },
+    { text: 'd', label: 1, line: 4 },
+  ];
+  assert.deepEqual(modelLabelIds(model, ['negative', 'positive'], byName.slice(0, 1), file), [0]);
+  assert.throws(
+    () => modelLabelIds(model, ['negative', 'pos', 'positive'], byName, file),
+    new Error(`bad.jsonl:3: label "pos" is not one of the model's labels (negative, positive)`),
+  );
+  // Class ids up to 5: the first row with an id the model lacks.
+  const byId = [
+    { text: 'a', label: 0, line: 1 },
+    { text: 'b', label: 5, line: 2 },
+  ];
+  assert.throws(
+    () => modelLabelIds(model, ['0', '1', '2', '3', '4', '5'], byId, file),
+    new Error(
+      `bad.jsonl:2: label 5 is not one of the model's class ids 0 to 1 (negative, positive); the data has class ids up to 5`,
+    ),
+  );
+  // A generic LABEL_k model given more named labels than it has.
+  assert.throws(
+    () =>
+      modelLabelIds(
+        { 0: 'LABEL_0', 1: 'LABEL_1' },
+        ['a', 'b', 'c'],
+        [{ text: 'x', label: 2, line: 7 }],
+        file,
+      ),
+    new Error(
+      `bad.jsonl:7: label "c" is class 2 of the data's 3 labels (a, b, c) but the model has 2 labels (LABEL_0, LABEL_1)`,
+    ),
+  );
+  // Without a source (or lines), the mapping's own messages.
+  assert.throws(
+    () => modelLabelIds(model, ['negative', 'pos'], [{ text: 'c', label: 1 }]),
+    /^Error: data label "pos" is not one of the model's labels \(negative, positive\)$/,
+  );
+  assert.throws(
+    () => modelLabelIds(model, ['0', '1', '2'], [{ text: 'c', label: 2, line: 1 }]),
+    /the data has class ids up to 2 but the model has 2 labels \(negative, positive\)/,
   );
 });

@@ -25,13 +25,13 @@ test('--config errors name the file and the key; flag errors name the flag only'
   await writeFile(unknown, '{"epochs": 2, "epoch": 3}');
   await assert.rejects(
     parseOptions(schema, { config: unknown }),
-    /unknown\.json: option "epoch": Unrecognized key/,
+    /unknown\.json: unknown key "epoch" \(did you mean "epochs"\?\)/,
   );
   const fine = join(dir, 'fine.json');
   await writeFile(fine, '{"epochs": 2}');
   assert.deepEqual(await parseOptions(schema, { config: fine, lr: 0.1 }), { epochs: 2, lr: 0.1 });
   await assert.rejects(parseOptions(schema, { config: fine, lr: -1 }), (e: Error) =>
-    /^option "lr"/.test(e.message),
+    /^--lr: /.test(e.message),
   );
   await writeFile(fine, '{"epochs": 0}');
   await assert.rejects(parseOptions(schema, { config: fine }), /fine\.json: option "epochs"/);
@@ -64,10 +64,10 @@ test('pretrain checks its numbers and seeds are 32-bit integers, before anything
       ...args,
     );
   for (const [args, message] of [
-    [['--batch-size', 'abc'], /option "batchSize"/],
-    [['--seq-len', '2'], /option "seqLen"/],
-    [['--seed', '-1'], /option "seed"/],
-    [['--seed', '4294967296'], /option "seed"/],
+    [['--batch-size', 'abc'], /--batch-size: expected a number/],
+    [['--seq-len', '2'], /--seq-len: /],
+    [['--seed', '-1'], /--seed: /],
+    [['--seed', '4294967296'], /--seed: /],
   ] as const)
     await assert.rejects(pretrain(...args), (e: Error & { stderr: string }) => message.test(e.stderr));
   assert.deepEqual(await readdir(dir), []);

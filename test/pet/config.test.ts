@@ -4,7 +4,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ModelBuilder } from '../../src/nn/builder.js';
 import { textInputs } from '../../src/nn/bert.js';
-import { attachPet, parsePetConfig, PetError, PET_METHOD_NAMES, petClassifier } from '../../src/pet/index.js';
+import {
+  attachPet,
+  parsePetConfig,
+  petConfigSchema,
+  PetError,
+  PET_METHOD_NAMES,
+  petClassifier,
+} from '../../src/pet/index.js';
 import { tinyBase } from './helpers.js';
 
 test('defaults are filled as documented', () => {
@@ -39,7 +46,10 @@ test('defaults are filled as documented', () => {
 });
 
 const bad: [unknown, RegExp][] = [
-  [{ method: 'lora', rank: 4 }, /Unrecognized key.*"rank"/],
+  [
+    { method: 'lora', rank: 4 },
+    /^PET config: unknown key "rank" for lora \(keys: method, r, alpha, dropout, targetModules, layers\)$/,
+  ],
   [{ method: 'adapter', bottleneckSize: 8, layers: [0], scaling: 2 }, /"scaling"/],
   [{ method: 'prompt_tuning', layers: [0] }, /"layers"/],
   [{ method: 'lora', r: 0 }, /^PET config: r: /],
@@ -58,6 +68,22 @@ for (const [raw, re] of bad)
       (e: unknown) => e instanceof PetError && re.test(e.message),
     );
   });
+
+test("an unknown key is refused with the method's keys, as its schema declares them", () => {
+  for (const schema of petConfigSchema.options) {
+    const method = schema.shape.method.value;
+    assert.throws(
+      () => parsePetConfig({ method, rank: 4, nope: 1 }, '--pet'),
+      (e: unknown) =>
+        e instanceof PetError &&
+        e.message ===
+          `--pet: unknown keys "rank", "nope" for ${method} (keys: ${Object.keys(schema.shape).join(', ')})`,
+    );
+  }
+  assert.throws(() => parsePetConfig({ method: 'prompt_tuning', layers: [0] }), {
+    message: 'PET config: unknown key "layers" for prompt_tuning (keys: method, numVirtualTokens)',
+  });
+});
 
 test('the registry lists every method', () => {
   assert.deepEqual(PET_METHOD_NAMES, [

@@ -62,7 +62,7 @@ export function registerAttack(program: Command): void {
     '--only-on-conflict',
     'ILProj projects only where clean and poisoned gradients conflict',
   );
-  attack.action(async (flags: Record<string, unknown>) => {
+  attack.action(async (flags: Record<string, unknown>, cmd: Command) => {
     const { pet, ...rest } = flags;
     const petValue = typeof pet === 'string' && pet.trim().startsWith('{') ? JSON.parse(pet) : pet;
     const options = await parseOptions(
@@ -71,6 +71,7 @@ export function registerAttack(program: Command): void {
       {
         model: DEFAULT_MODEL,
       },
+      cmd,
     );
     process.stdout.write(`${JSON.stringify(await runAttack(options))}\n`);
   });

@@ -8,6 +8,7 @@ import { finetune } from '../../classify/finetune.js';
 import { FINETUNE_HYPERPARAMETERS } from '../../classify/hyperparameters.js';
 import { setupRun } from '../../classify/setup.js';
 import { writeFileAtomic } from '../../io/atomic-file.js';
+import { columnsFromOptions, commandDataHints } from '../../io/data/index.js';
 import { pathExists } from '../../io/path-exists.js';
 import { keepRunOptions } from '../../io/run-record.js';
 import { DEFAULT_MODEL } from '../default-model.js';
@@ -22,6 +23,10 @@ export const FinetuneArgs = z.strictObject({
   trainSplit: z.enum(['train', 'dev', 'test']).default('train'),
   evalSplit: z.enum(['train', 'dev', 'test']).default('dev'),
   skipBadRows: z.boolean().default(false),
+  /** CSV/TSV header names or JSONL keys of the text, text pair and label (default text, text_pair, label). */
+  textColumn: z.string().min(1).optional(),
+  textPairColumn: z.string().min(1).optional(),
+  labelColumn: z.string().min(1).optional(),
   out: z.string(),
   ...FINETUNE_HYPERPARAMETERS,
   seed: SEED.default(42),
@@ -75,6 +80,12 @@ export function registerFinetune(program: Command): void {
     .option('--data-dir <dir>', 'where data sets are looked up first (also PLMKIT_DATA_DIR)')
     .option('--train-split <split>', 'train | dev | test')
     .option('--eval-split <split>', 'train | dev | test')
+    .option('--text-column <name>', 'CSV/TSV header name or JSONL key of the text (default: text)')
+    .option(
+      '--text-pair-column <name>',
+      'header name or key of the second text (default: text_pair, if there)',
+    )
+    .option('--label-column <name>', 'header name or key of the label (default: label)')
     .option('--out <dir>', 'run directory (resumed if it holds a checkpoint)')
     .option('--epochs <n>', 'epochs', num)
     .option('--batch-size <n>', 'batch size', num)
@@ -104,8 +115,8 @@ export function registerFinetune(program: Command): void {
     '--pet-freeze-head',
     'with --pet: train the module only, not the classification head',
   );
-  command.action(async (flags: Record<string, unknown>) => {
-    await runFinetune(await parseOptions(FinetuneArgs, flags));
+  command.action(async (flags: Record<string, unknown>, cmd: Command) => {
+    await runFinetune(await parseOptions(FinetuneArgs, flags, {}, cmd));
   });
 }
 
@@ -137,6 +148,7 @@ export async function runFinetune(a: FinetuneArgs): Promise<void> {
 }
 
 async function finetuneLocked(a: FinetuneArgs, pet: PetConfig | undefined): Promise<void> {
+  const columns = columnsFromOptions(a);
   const setup = await setupRun({
     ...(pet ? { pet } : {}),
     model: a.model,
@@ -145,6 +157,8 @@ async function finetuneLocked(a: FinetuneArgs, pet: PetConfig | undefined): Prom
     evalSplit: a.evalSplit,
     ...(a.dataDir ? { dataDir: a.dataDir } : {}),
     skipBadRows: a.skipBadRows,
+    ...(columns ? { columns } : {}),
+    dataHints: commandDataHints({ hasSkipBadRows: true }),
     maxLength: a.maxLength,
     seed: a.seed,
     fromScratch: a.fromScratch,

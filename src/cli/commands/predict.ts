@@ -3,65 +3,118 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { TextClassifier } from '../../classify/classifier.js';
-import { DatasetError, loadDataset, readExamplesFile } from '../../io/data/index.js';
+import {
+  type ColumnOptions,
+  DatasetError,
+  columnsFromOptions,
+  commandDataHints,
+  dataArgumentKind,
+  loadDataset,
+  readExamplesFile,
+  requireExamplesFile,
+} from '../../io/data/index.js';
 import { DEFAULT_MODEL } from '../default-model.js';
 import { parseOptions } from '../options.js';
 
 const num = (v: string) => Number(v);
 
-/** The numeric options both commands take, checked before anything is loaded. */
-const batching = z.object({ batchSize: z.int().positive(), maxLength: z.int().positive() });
+/** The options both commands check before anything is loaded. */
+const checked = z.object({
+  batchSize: z.int().positive(),
+  maxLength: z.int().positive(),
+  textColumn: z.string().min(1).optional(),
+  textPairColumn: z.string().min(1).optional(),
+  labelColumn: z.string().min(1).optional(),
+});
+
+/** `--text-column`, `--text-pair-column`, `--label-column` (as `finetune` has them). */
+function columnOptions(command: Command): Command {
+  return command
+    .option('--text-column <name>', 'CSV/TSV header name or JSONL key of the text (default: text)')
+    .option(
+      '--text-pair-column <name>',
+      'header name or key of the second text (default: text_pair, if there)',
+    )
+    .option('--label-column <name>', 'header name or key of the label (default: label)');
+}
 
 export function registerPredict(program: Command): void {
-  program
+  const predict = program
     .command('predict')
-    .description('one JSON object per input row, in order: label, probs, logits')
+    .description('one JSON object per input row, in order: label, labelId, probs, logits')
     .requiredOption('--data <file>', '.jsonl (text, text_pair?), .csv or .tsv file; labels are not needed')
     .option('--model <dir>', 'classifier directory (or the base model, with --adapter)', DEFAULT_MODEL)
-    .option('--adapter <dir>', 'a PET module (with its head) to put on the base model')
+    .option('--adapter <dir>', 'a PET module (with its head) to put on the base model');
+  columnOptions(predict)
     .option('--batch-size <n>', 'rows per batch', num, 64)
     .option('--max-length <n>', "tokens per row after truncation, at most the model's positions", num, 512)
     .option('--json', 'JSON Lines output (the only format)', true)
     .action(
-      async (o: { data: string; model: string; adapter?: string; batchSize: number; maxLength: number }) => {
-        await parseOptions(batching, { batchSize: o.batchSize, maxLength: o.maxLength });
+      async (
+        o: {
+          data: string;
+          model: string;
+          adapter?: string;
+          batchSize: number;
+          maxLength: number;
+        } & ColumnOptions,
+      ) => {
+        await parseOptions(checked, pickChecked(o));
+        // A data set name or a folder is refused before the model is loaded, with a file to give instead.
+        const file = await requireExamplesFile(o.data, 'predict --data');
         const clf = await TextClassifier.load(o.model, o.adapter ? { adapter: o.adapter } : {});
-        const { examples } = await readExamplesFile(o.data, { requireLabel: false });
+        const columns = columnsFromOptions(o);
+        const { examples } = await readExamplesFile(file, {
+          requireLabel: false,
+          ...(columns ? { columns } : {}),
+          hints: commandDataHints({ hasSkipBadRows: false }),
+        });
         const preds = await clf.predict(examples, { batchSize: o.batchSize, maxLength: o.maxLength });
         for (const p of preds) process.stdout.write(`${JSON.stringify(p)}\n`);
         await clf.release();
       },
     );
 
-  program
+  const evaluate = program
     .command('eval')
     .description('accuracy and macro-F1 of a classifier on a data set split or file')
     .requiredOption('--data <name-or-file>', 'registered data set name, or a labelled file')
     .option('--model <dir>', 'classifier directory (or the base model, with --adapter)', DEFAULT_MODEL)
     .option('--adapter <dir>', 'a PET module (with its head) to put on the base model')
-    .option('--split <split>', 'split of a registered data set', 'dev')
-    .option('--data-dir <dir>', 'where data sets are looked up first')
+    .option('--split <split>', 'split of a registered data set or folder (not of a file)', 'dev')
+    .option('--data-dir <dir>', 'where data sets are looked up first');
+  columnOptions(evaluate)
     .option('--skip-bad-rows', 'skip malformed rows (counted in the output as "skipped") instead of stopping')
     .option('--batch-size <n>', 'rows per batch', num, 64)
     .option('--max-length <n>', "tokens per row after truncation, at most the model's positions", num, 512)
     .option('--json', 'JSON output (the only format)', true)
     .action(
-      async (o: {
-        data: string;
-        model: string;
-        adapter?: string;
-        split: 'train' | 'dev' | 'test';
-        dataDir?: string;
-        skipBadRows?: boolean;
-        batchSize: number;
-        maxLength: number;
-      }) => {
-        await parseOptions(batching, { batchSize: o.batchSize, maxLength: o.maxLength });
+      async (
+        o: {
+          data: string;
+          model: string;
+          adapter?: string;
+          split: 'train' | 'dev' | 'test';
+          dataDir?: string;
+          skipBadRows?: boolean;
+          batchSize: number;
+          maxLength: number;
+        } & ColumnOptions,
+        command: Command,
+      ) => {
+        await parseOptions(checked, pickChecked(o));
+        if (command.getOptionValueSource('split') === 'cli' && (await dataArgumentKind(o.data)) === 'file')
+          process.stderr.write(
+            `eval: ${o.data} is one file (--split does not apply): all its rows are evaluated\n`,
+          );
         const clf = await TextClassifier.load(o.model, o.adapter ? { adapter: o.adapter } : {});
+        const columns = columnsFromOptions(o);
         const data = await loadDataset(o.data, {
           split: o.split,
           ...(o.dataDir ? { dataDir: o.dataDir } : {}),
           ...(o.skipBadRows ? { skipBadRows: true } : {}),
+          ...(columns ? { columns } : {}),
+          hints: commandDataHints({ hasSkipBadRows: true }),
         });
         if (data.examples.length === 0)
           throw new DatasetError(
@@ -70,9 +123,10 @@ export function registerPredict(program: Command): void {
         const m = await clf.evaluate(data.examples, data.labelNames, {
           batchSize: o.batchSize,
           maxLength: o.maxLength,
+          source: data.source,
         });
         process.stdout.write(
-          `${JSON.stringify({ model: o.model, data: data.source, accuracy: m.accuracy, macro_f1: m.macroF1, count: m.count, ...(o.skipBadRows ? { skipped: data.skipped } : {}) })}\n`,
+          `${JSON.stringify({ model: o.model, ...(o.adapter ? { adapter: o.adapter } : {}), data: data.source, accuracy: m.accuracy, macro_f1: m.macroF1, count: m.count, ...(o.skipBadRows ? { skipped: data.skipped } : {}) })}\n`,
         );
         await clf.release();
       },
@@ -96,4 +150,10 @@ export function registerPredict(program: Command): void {
       await clf.release();
       process.stdout.write(`${JSON.stringify({ out: o.out, labels: clf.labelNames })}\n`);
     });
+}
+
+/** The options `checked` covers, as given. */
+function pickChecked(o: { batchSize: number; maxLength: number } & ColumnOptions): Record<string, unknown> {
+  const { batchSize, maxLength, textColumn, textPairColumn, labelColumn } = o;
+  return { batchSize, maxLength, textColumn, textPairColumn, labelColumn };
 }

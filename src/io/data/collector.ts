@@ -1,6 +1,7 @@
 // Row checks shared by the readers: text, text pair and label of each row, bad-row policy, label mapping, limit.
 
 import {
+  type ColumnMap,
   type Example,
   type LoadResult,
   type ReadOptions,
@@ -37,25 +38,41 @@ export class ExampleCollector {
     return this.examples.length >= this.limit;
   }
 
-  /** Reports a bad row: throws, or records it when skipping. */
-  bad(line: number, reason: string): void {
-    if (!this.options.skipBadRows) throw new DataRowError(this.file, line, reason);
+  /**
+   * Reports a bad row: throws, or records it when skipping. `column`: the row lacks that column (a JSONL
+   * key), and the error says how to name it.
+   */
+  bad(line: number, reason: string, column?: keyof ColumnMap): void {
+    if (!this.options.skipBadRows) {
+      const hints = this.options.hints;
+      const columnHint = column === undefined ? undefined : hints?.column?.[column];
+      throw new DataRowError(this.file, line, reason, [columnHint, hints?.badRow]);
+    }
     this.skippedRows.push({ file: this.file, line, reason });
+  }
+
+  /** `missing text`, with the key looked for and the row's keys when the row has no such key. */
+  private missing(role: 'text' | 'label', rowKeys: readonly string[] | undefined): string {
+    if (rowKeys === undefined) return `missing ${role}`;
+    const key = this.options.columns?.[role] ?? role;
+    return `missing ${role} (no key ${JSON.stringify(key)}; keys: ${rowKeys.join(', ') || 'none'})`;
   }
 
   /**
    * Checks and adds one row; `textPair` undefined or null means no pair. A pair that is an empty string
    * stays a pair (encoded `[CLS] text [SEP] [SEP]`, as Hugging Face tokenizers encode `(text, "")`).
+   * `rowKeys`: a JSON row's keys, named in the error when the text or label key is not among them.
    */
-  add(line: number, text: unknown, textPair: unknown, label: unknown): void {
+  add(line: number, text: unknown, textPair: unknown, label: unknown, rowKeys?: readonly string[]): void {
     if (this.full) return;
-    if (text === undefined || text === null) return this.bad(line, 'missing text');
+    if (text === undefined) return this.bad(line, this.missing('text', rowKeys), rowKeys && 'text');
+    if (text === null) return this.bad(line, 'missing text');
     if (typeof text !== 'string') return this.bad(line, `text must be a string, got ${typeof text}`);
     if (text.trim() === '') return this.bad(line, 'empty text');
     if (textPair !== undefined && textPair !== null && typeof textPair !== 'string') {
       return this.bad(line, `text_pair must be a string, got ${typeof textPair}`);
     }
-    const example: Example = { text, label: NO_LABEL };
+    const example: Example = { text, label: NO_LABEL, line };
     if (typeof textPair === 'string') example.textPair = textPair;
     // -1 is how GLUE's test splits (and NO_LABEL here) write "no label".
     const unlabelled =
@@ -68,6 +85,8 @@ export class ExampleCollector {
       this.rawLabels.push(undefined);
       return;
     }
+    if (label === undefined && rowKeys !== undefined)
+      return this.bad(line, this.missing('label', rowKeys), 'label');
     const parsed = parseRawLabel(label);
     if ('error' in parsed) return this.bad(line, parsed.error);
     const names = this.options.labelNames;

@@ -3,7 +3,14 @@
 import { Readable } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
 import { ExampleCollector } from './collector.js';
-import { type ColumnMap, type LoadResult, type ReadOptions, DataRowError, DatasetError } from './example.js';
+import {
+  type ColumnMap,
+  type DataHints,
+  type LoadResult,
+  type ReadOptions,
+  DataRowError,
+  DatasetError,
+} from './example.js';
 import { readLines } from './lines.js';
 
 export interface DelimitedOptions extends ReadOptions {
@@ -44,13 +51,13 @@ function columnIndex(header: string[] | null, key: string | number, role: string
 function resolveColumns(
   columns: ColumnMap,
   header: string[] | null,
-  where: { file: string; line: number; requireLabel: boolean },
+  where: { file: string; line: number; requireLabel: boolean; hints: DataHints | undefined },
 ): ColumnIndices {
-  const required = (key: string | number, role: string): number => {
+  const required = (key: string | number, role: keyof ColumnMap): number => {
     const index = columnIndex(header, key, role);
     if (index !== undefined) return index;
     const reason = `header has no column ${JSON.stringify(key)} (columns: ${header?.join(', ')})`;
-    throw new DataRowError(where.file, where.line, reason);
+    throw new DataRowError(where.file, where.line, reason, [where.hints?.column?.[role]]);
   };
   const labelKey = columns.label ?? (header ? 'label' : 1);
   let textPair: number | null = null;
@@ -62,9 +69,11 @@ function resolveColumns(
   return {
     text: required(columns.text ?? (header ? 'text' : 0), 'text'),
     textPair,
-    label: where.requireLabel
-      ? required(labelKey, 'label')
-      : (columnIndex(header, labelKey, 'label') ?? null),
+    // A label column named in the mapping must be there even where labels are not needed.
+    label:
+      where.requireLabel || columns.label !== undefined
+        ? required(labelKey, 'label')
+        : (columnIndex(header, labelKey, 'label') ?? null),
   };
 }
 
@@ -115,7 +124,10 @@ export async function readDelimited(path: string, options: DelimitedOptions = {}
 
   const requireLabel = options.requireLabel ?? true;
   const mapping = options.columns ?? {};
-  let columns = hasHeader ? null : resolveColumns(mapping, null, { file: path, line: 1, requireLabel });
+  const hints = options.hints;
+  let columns = hasHeader
+    ? null
+    : resolveColumns(mapping, null, { file: path, line: 1, requireLabel, hints });
   let previousEnd = 0;
   // Fields per record: the header's, or the first record's without one. csv-parse is told to accept any
   // count so that a record with more is a bad row (file:line) rather than a syntax error; one with fewer
@@ -130,7 +142,7 @@ export async function readDelimited(path: string, options: DelimitedOptions = {}
       previousEnd = info.lines;
       if (record.length === 1 && record[0].trim() === '') continue;
       if (columns === null) {
-        columns = resolveColumns(mapping, record, { file: path, line: start, requireLabel });
+        columns = resolveColumns(mapping, record, { file: path, line: start, requireLabel, hints });
         width = record.length;
         continue;
       }

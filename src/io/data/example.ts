@@ -5,6 +5,11 @@ export interface Example {
   text: string;
   textPair?: string;
   label: number;
+  /**
+   * Where the row was in the file read (`LoadResult.source`): its 1-based line (a CSV record's first line;
+   * SpamAssassin's message index), so that later errors about the example can name it. Set by the readers.
+   */
+  line?: number;
 }
 
 /** A row that was skipped because `skipBadRows` was set: where it was and why. */
@@ -37,9 +42,21 @@ export interface ColumnMap {
   label?: string | number;
 }
 
+/**
+ * Advice added to loading errors, naming the options of the command that reads the data (a library caller
+ * leaves it out, and the errors are the plain reasons).
+ */
+export interface DataHints {
+  /** After the reason of a bad row (one that `skipBadRows` would skip), e.g. how to skip such rows. */
+  badRow?: string;
+  /** After an error about a column or key that is not there: how to name that column. */
+  column?: Partial<Record<keyof ColumnMap, string>>;
+}
+
 /** Options shared by all readers. */
 export interface ReadOptions {
   columns?: ColumnMap;
+  hints?: DataHints;
   /**
    * Class names, index = id. A label equal to a name gets that name's id; otherwise an integer label must lie
    * in `[0, labelNames.length)`. Anything else is an "unknown label" row error. Without it, the names are
@@ -60,15 +77,16 @@ export interface ReadOptions {
 /** The label of an unlabelled example, read with `requireLabel: false`. */
 export const NO_LABEL = -1;
 
-/** A bad row: the message starts with `file:line:`. */
+/** A bad row: the message is `file:line: reason`, then any hints (see `DataHints`), each after `; `. */
 export class DataRowError extends Error {
   override readonly name = 'DataRowError';
   constructor(
     readonly file: string,
     readonly line: number,
     readonly reason: string,
+    hints: readonly (string | undefined)[] = [],
   ) {
-    super(`${file}:${line}: ${reason}`);
+    super([`${file}:${line}: ${reason}`, ...hints.filter((h) => h !== undefined && h !== '')].join('; '));
   }
 }
 

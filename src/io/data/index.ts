@@ -3,6 +3,7 @@
 
 export {
   type ColumnMap,
+  type DataHints,
   type Example,
   type LoadResult,
   type ReadOptions,
@@ -26,11 +27,21 @@ export {
   spamAssassinSplit,
 } from './spamassassin.js';
 export {
+  type ColumnOptions,
+  COLUMN_FLAGS,
+  SKIP_BAD_ROWS_HINT,
+  columnsFromOptions,
+  commandDataHints,
+} from './command-options.js';
+export {
+  type DataArgumentKind,
   type DatasetInfo,
   type LoadDatasetOptions,
   type SplitName,
   SPLIT_NAMES,
+  dataArgumentKind,
   findDataset,
   listDatasets,
   loadDataset,
+  requireExamplesFile,
 } from './registry.js';

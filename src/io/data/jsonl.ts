@@ -29,7 +29,8 @@ function jsonKeys(columns: ColumnMap = {}): JsonKeys {
 /**
  * Reads a JSONL file line by line (streaming). Blank lines are not rows and are ignored. Bad rows (invalid
  * UTF-8, invalid JSON, not an object, missing/empty/non-string text, bad or unknown label) throw a
- * `DataRowError` naming `file:line`, or are skipped and reported with `skipBadRows`.
+ * `DataRowError` naming `file:line` (a row without the text or label key also names the row's keys), or are
+ * skipped and reported with `skipBadRows`.
  */
 export async function readJsonl(path: string, options: ReadOptions = {}): Promise<LoadResult> {
   const keys = jsonKeys(options.columns);
@@ -58,6 +59,7 @@ export async function readJsonl(path: string, options: ReadOptions = {}): Promis
       row[keys.text],
       keys.textPair === null ? undefined : row[keys.textPair],
       row[keys.label],
+      Object.keys(row),
     );
   }
   return rows.finish();

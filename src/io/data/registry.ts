@@ -2,8 +2,8 @@
 // (an npm package). `loadDataset` also takes a path to a file or a folder instead of a name.
 
 import { existsSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
-import { basename, isAbsolute, join, resolve, sep } from 'node:path';
+import { readdir, realpath, stat } from 'node:fs/promises';
+import { basename, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { type DataDirOptions, dataDirs } from './data-dir.js';
 import type { DelimitedOptions } from './delimited.js';
 import { type LoadResult, DatasetError } from './example.js';
@@ -104,6 +104,65 @@ async function unionLabelNames(info: DatasetInfo, format: DelimitedOptions): Pro
     names.push(...(await readExamplesFile(file, { ...format, skipBadRows: true })).labelNames);
   }
   return inferLabelMap(names).names;
+}
+
+/** What `loadDataset` takes a `--data` value for: a file, a folder, a data set name, or a path not there. */
+export type DataArgumentKind = 'file' | 'folder' | 'name' | 'missing';
+
+export async function dataArgumentKind(nameOrPath: string): Promise<DataArgumentKind> {
+  if (!looksLikePath(nameOrPath)) return 'name';
+  const stats = await stat(resolve(nameOrPath)).catch(() => undefined);
+  return stats === undefined ? 'missing' : stats.isDirectory() ? 'folder' : 'file';
+}
+
+/** A path as the user may type it: relative to the cwd where it lies below it, else absolute. */
+function shownPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+}
+
+/**
+ * For a command that reads one examples file (`predict`): `nameOrPath` itself when it is not a folder or a
+ * data set name; otherwise an error that says so and names files to give instead (a data set's split
+ * files, test first; a folder's data files). `option` is how the error names the option, e.g.
+ * `predict --data`.
+ */
+export async function requireExamplesFile(
+  nameOrPath: string,
+  option: string,
+  options: DataDirOptions = {},
+): Promise<string> {
+  const takes = `${option} takes a file (${EXAMPLE_FILE_EXTENSIONS.join(', ')})`;
+  let kind = await dataArgumentKind(nameOrPath);
+  if (kind === 'name') {
+    // A name is first what the cwd holds by that name, as the file reader takes it.
+    const stats = await stat(nameOrPath).catch(() => undefined);
+    if (stats !== undefined) kind = stats.isDirectory() ? 'folder' : 'file';
+  }
+  if (kind === 'folder') {
+    const dir = resolve(nameOrPath);
+    const files = (await readdir(dir)).filter((f) => !f.startsWith('.') && isExamplesFile(f)).sort();
+    const splits = SPLIT_NAMES.map((s) => files.find((f) => basename(f, extname(f)) === s));
+    const first = splits[2] ?? splits[1] ?? splits[0] ?? files[0];
+    throw new DatasetError(
+      `${takes}; ${nameOrPath} is a folder` +
+        (first === undefined
+          ? ` with no data file in it`
+          : `: give one of its files (${files.join(', ')}), such as ${shownPath(join(dir, first))}`),
+    );
+  }
+  if (kind !== 'name') return nameOrPath;
+  const info = await findDataset(nameOrPath, options).catch(() => undefined);
+  if (info === undefined)
+    throw new DatasetError(`${takes}; ${nameOrPath} is neither a file nor a registered data set name`);
+  const file = info.splits.test ?? info.splits.dev ?? info.splits.train;
+  if (info.origin === 'built in' || file === undefined)
+    throw new DatasetError(
+      `${takes}; ${nameOrPath} is a data set name, and the data set (${info.location}) has no file to give`,
+    );
+  throw new DatasetError(
+    `${takes}; ${nameOrPath} is a data set name: give one of its files, such as ${shownPath(await realpath(file))}`,
+  );
 }
 
 function looksLikePath(nameOrPath: string): boolean {

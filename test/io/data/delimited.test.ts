@@ -29,9 +29,9 @@ describe('readDelimited: CSV', () => {
     );
     const result = await readExamplesFile(path);
     assert.deepEqual(result.examples, [
-      { text: 'hello, world', label: 1 },
-      { text: 'two\nlines "quoted"', textPair: 'second', label: 0 },
-      { text: 'plain', label: 1 },
+      { text: 'hello, world', label: 1, line: 2 },
+      { text: 'two\nlines "quoted"', textPair: 'second', label: 0, line: 3 },
+      { text: 'plain', label: 1, line: 6 },
     ]);
     assert.deepEqual(result.labelNames, ['neg', 'pos']);
   });
@@ -40,19 +40,19 @@ describe('readDelimited: CSV', () => {
     const path = await files.write('map.csv', 'sentence,text_pair,y\na,b,1\nc,d,0\n');
     const byName = await readDelimited(path, { columns: { text: 'sentence', label: 'y', textPair: null } });
     assert.deepEqual(byName.examples, [
-      { text: 'a', label: 1 },
-      { text: 'c', label: 0 },
+      { text: 'a', label: 1, line: 2 },
+      { text: 'c', label: 0, line: 3 },
     ]);
     const byIndex = await readDelimited(path, { columns: { text: 1, textPair: 0, label: 2 } });
-    assert.deepEqual(byIndex.examples[0], { text: 'b', textPair: 'a', label: 1 });
+    assert.deepEqual(byIndex.examples[0], { text: 'b', textPair: 'a', label: 1, line: 2 });
   });
 
   test('no header: indices (default text 0, label 1)', async () => {
     const path = await files.write('nohead.csv', 'x,0\ny,1\n');
     const result = await readDelimited(path, { header: false, labelNames: ['neg', 'pos'] });
     assert.deepEqual(result.examples, [
-      { text: 'x', label: 0 },
-      { text: 'y', label: 1 },
+      { text: 'x', label: 0, line: 1 },
+      { text: 'y', label: 1, line: 2 },
     ]);
   });
 
@@ -116,8 +116,8 @@ describe('readDelimited: CSV', () => {
     const path = await files.write('skip.csv', content);
     const result = await readDelimited(path, { skipBadRows: true, labelNames: ['neg', 'pos'] });
     assert.deepEqual(result.examples, [
-      { text: 'a', label: 1 },
-      { text: 'd', label: 0 },
+      { text: 'a', label: 1, line: 2 },
+      { text: 'd', label: 0, line: 7 },
     ]);
     assert.equal(result.skipped, 4);
     assert.deepEqual(
@@ -136,8 +136,8 @@ describe('readDelimited: CSV', () => {
     await assert.rejects(readDelimited(path), /nolabel\.csv:1: header has no column "label"/);
     const result = await readDelimited(path, { requireLabel: false });
     assert.deepEqual(result.examples, [
-      { text: 'first', label: NO_LABEL },
-      { text: 'second', label: NO_LABEL },
+      { text: 'first', label: NO_LABEL, line: 2 },
+      { text: 'second', label: NO_LABEL, line: 3 },
     ]);
     assert.deepEqual(result.labelNames, []);
   });
@@ -158,8 +158,8 @@ describe('readDelimited: TSV', () => {
     const path = await files.write('ok.tsv', 'sentence\tlabel\r\nhe said "hi\t1\r\n"quoted" text\t0\r\n');
     const result = await readExamplesFile(path, { columns: { text: 'sentence' } });
     assert.deepEqual(result.examples, [
-      { text: 'he said "hi', label: 1 },
-      { text: '"quoted" text', label: 0 },
+      { text: 'he said "hi', label: 1, line: 2 },
+      { text: '"quoted" text', label: 0, line: 3 },
     ]);
   });
 

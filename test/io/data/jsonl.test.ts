@@ -24,9 +24,9 @@ describe('readJsonl', () => {
     );
     const result = await readJsonl(path);
     assert.deepEqual(result.examples, [
-      { text: 'a', label: 1 },
-      { text: 'b', textPair: 'c', label: 0 },
-      { text: 'd', label: 2 },
+      { text: 'a', label: 1, line: 1 },
+      { text: 'b', textPair: 'c', label: 0, line: 3 },
+      { text: 'd', label: 2, line: 5 },
     ]);
     assert.deepEqual(result.labelNames, ['0', '1', '2']);
     assert.equal(result.skipped, 0);
@@ -39,8 +39,8 @@ describe('readJsonl', () => {
       '{"text": "a", "text_pair": "", "label": 0}\n{"text": "b", "text_pair": null, "label": 1}\n',
     );
     assert.deepEqual((await readJsonl(path)).examples, [
-      { text: 'a', textPair: '', label: 0 },
-      { text: 'b', label: 1 },
+      { text: 'a', textPair: '', label: 0, line: 1 },
+      { text: 'b', label: 1, line: 2 },
     ]);
   });
 
@@ -68,9 +68,9 @@ describe('readJsonl', () => {
     const path = await files.write('keys.jsonl', rows.join('\n') + '\n');
     const result = await readJsonl(path, { columns: { text: 'sentence', label: 'y' }, limit: 3 });
     assert.deepEqual(result.examples, [
-      { text: 's0', label: 0 },
-      { text: 's1', label: 1 },
-      { text: 's2', label: 0 },
+      { text: 's0', label: 0, line: 1 },
+      { text: 's1', label: 1, line: 2 },
+      { text: 's2', label: 0, line: 3 },
     ]);
   });
 
@@ -129,8 +129,8 @@ describe('readJsonl', () => {
     const path = await files.write('skip.jsonl', content);
     const result = await readJsonl(path, { skipBadRows: true, labelNames: ['x', 'y'] });
     assert.deepEqual(result.examples, [
-      { text: 'a', label: 0 },
-      { text: 'c', label: 1 },
+      { text: 'a', label: 0, line: 1 },
+      { text: 'c', label: 1, line: 6 },
     ]);
     assert.equal(result.skipped, 4);
     assert.deepEqual(
@@ -159,9 +159,9 @@ describe('readJsonl', () => {
     await assert.rejects(readJsonl(path), /unlabelled\.jsonl:1: missing label/);
     const result = await readJsonl(path, { requireLabel: false });
     assert.deepEqual(result.examples, [
-      { text: 'a', label: NO_LABEL },
-      { text: 'b', label: 0 },
-      { text: 'c', label: NO_LABEL },
+      { text: 'a', label: NO_LABEL, line: 1 },
+      { text: 'b', label: 0, line: 2 },
+      { text: 'c', label: NO_LABEL, line: 3 },
     ]);
     assert.deepEqual(result.labelNames, ['pos']);
   });
@@ -174,8 +174,8 @@ describe('readJsonl', () => {
     await assert.rejects(readJsonl(path), /glue-test\.jsonl:1: label -1 is not a non-negative integer/);
     const result = await readJsonl(path, { requireLabel: false });
     assert.deepEqual(result.examples, [
-      { text: 'a', label: NO_LABEL },
-      { text: 'b', label: NO_LABEL },
+      { text: 'a', label: NO_LABEL, line: 1 },
+      { text: 'b', label: NO_LABEL, line: 2 },
     ]);
   });
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import {
@@ -7,11 +7,13 @@ import {
   DatasetError,
   KNOWN_DATASETS,
   SPLIT_NAMES,
+  dataArgumentKind,
   dataDirs,
   findDataset,
   listDatasets,
   loadDataset,
   projectRoot,
+  requireExamplesFile,
 } from '../../../src/io/data/index.js';
 import { tempFiles } from './tmp-files.js';
 
@@ -100,7 +102,7 @@ describe('registry', () => {
     const names = (await listDatasets({ env })).map((d) => d.name);
     assert.ok(names.includes('extra') && !names.includes('not-a-set'), names.join());
     const extra = await loadDataset('extra', { split: 'dev', env });
-    assert.deepEqual(extra.examples, [{ text: 'x', label: 1 }]);
+    assert.deepEqual(extra.examples, [{ text: 'x', label: 1, line: 2 }]);
     assert.deepEqual(extra.labelNames, ['0', '1']);
   });
 
@@ -141,7 +143,7 @@ describe('registry', () => {
   test('a path to a file or to a folder works in place of a name', async () => {
     const file = await files.write('paths/one.tsv', 'text\tlabel\nhi\tspam\n');
     const fromFile = await loadDataset(file);
-    assert.deepEqual(fromFile.examples, [{ text: 'hi', label: 0 }]);
+    assert.deepEqual(fromFile.examples, [{ text: 'hi', label: 0, line: 2 }]);
     assert.equal(fromFile.source, file);
     await files.write('paths/set/test.jsonl', jsonl([['t', 0]]));
     const fromFolder = await loadDataset(join(files.root(), 'paths', 'set'), { split: 'test' });
@@ -159,6 +161,65 @@ describe('registry', () => {
     );
     const own = await loadDataset(join(files.root(), 'mine', 'olid'));
     assert.deepEqual(own.labelNames, ['0', '1', '2']);
+  });
+});
+
+describe('a command that takes one file (predict --data)', () => {
+  test('dataArgumentKind: file, folder, missing path, or a name', async () => {
+    const file = await files.write('kind/set/test.csv', 'text,label\nx,1\n');
+    assert.equal(await dataArgumentKind(file), 'file');
+    assert.equal(await dataArgumentKind(join(files.root(), 'kind', 'set')), 'folder');
+    assert.equal(await dataArgumentKind(join(files.root(), 'kind', 'none.jsonl')), 'missing');
+    assert.equal(await dataArgumentKind('sst2-sentence'), 'name');
+  });
+
+  test('a data set name or a folder is refused, naming a file to give instead; a file passes', async () => {
+    const dataDir = join(files.root(), 'one');
+    await files.write('one/myset/train.jsonl', jsonl([['a', 0]]));
+    const test_ = await files.write('one/myset/test.jsonl', jsonl([['b', 1]]));
+    await files.write('one/myset/notes.txt', 'not data');
+    const takes = 'predict --data takes a file (.jsonl, .csv, .tsv)';
+    await assert.rejects(requireExamplesFile('myset', 'predict --data', { dataDir }), (e: Error) => {
+      assert.ok(e instanceof DatasetError);
+      assert.equal(
+        e.message,
+        `${takes}; myset is a data set name: give one of its files, such as ${realpathSync(test_)}`,
+      );
+      return true;
+    });
+    const folder = join(dataDir, 'myset');
+    await assert.rejects(
+      requireExamplesFile(folder, 'predict --data'),
+      new DatasetError(
+        `${takes}; ${folder} is a folder: give one of its files (test.jsonl, train.jsonl), such as ${test_}`,
+      ),
+    );
+    await assert.rejects(
+      requireExamplesFile('no-such-set', 'predict --data', { dataDir }),
+      new DatasetError(`${takes}; no-such-set is neither a file nor a registered data set name`),
+    );
+    assert.equal(await requireExamplesFile(test_, 'predict --data'), test_);
+    const cwd = process.cwd();
+    // A bare name that is a folder in the cwd is that folder, as the reader would take it.
+    process.chdir(files.root());
+    try {
+      await assert.rejects(
+        requireExamplesFile('one', 'predict --data', { dataDir }),
+        new DatasetError(`${takes}; one is a folder with no data file in it`),
+      );
+    } finally {
+      process.chdir(cwd);
+    }
+    // The shipped set, as a user in the project root types it.
+    process.chdir(projectRoot());
+    try {
+      await assert.rejects(
+        requireExamplesFile('sst2-sentence', 'predict --data', { env: {} }),
+        /sst2-sentence is a data set name: give one of its files, such as data\/sst2-sentence\/test\.jsonl$/,
+      );
+    } finally {
+      process.chdir(cwd);
+    }
   });
 });
 
