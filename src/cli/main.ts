@@ -5,6 +5,7 @@ import { registerAttack } from './commands/attack.js';
 import { registerFinetune } from './commands/finetune.js';
 import { registerPredict } from './commands/predict.js';
 import { registerPretrain } from './commands/pretrain.js';
+import { numberArg } from './options.js';
 
 const program = new Command();
 program
@@ -35,7 +36,7 @@ bench
   .command('finetune')
   .description('BERT-mini fine-tuning steps on sst2 batches (batch 32, max length 64)')
   .option('--data <name>', 'data set', 'sst2')
-  .option('--steps-per-call <n>', 'training steps per ONNX Runtime call', (v) => Number(v), 8)
+  .option('--steps-per-call <n>', 'training steps per ONNX Runtime call', numberArg, 8)
   .option('--engine <engine>', 'node (onnxruntime-node) or web (onnxruntime-web, what browsers run)', 'node')
   .option('--json', 'print JSON (the only format so far)', true)
   .action(async (o: { data: string; stepsPerCall: number; engine: string }) => {

@@ -3,10 +3,17 @@
 // a config file's key as the file has it (`cfg.json: option "limitTrain"`).
 
 import { readFile } from 'node:fs/promises';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { z } from 'zod';
 
 export { SEED } from '../runtime/random.js';
+
+/** Commander's parser for a numeric option: text that is not a number is refused as it was typed. */
+export function numberArg(text: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || Number.isNaN(n)) throw new InvalidArgumentError('It is not a number.');
+  return n;
+}
 
 /**
  * `flags` are commander's option values (camelCase keys, as commander derives them from `--kebab-case`),
@@ -53,7 +60,7 @@ function optionMessage(issue: z.core.$ZodIssue, c: Context): string {
   }
   if (c.file && key in c.fromFile && c.rest[key] === undefined)
     return `${c.file}: option "${issue.path.map(String).join('.')}": ${issue.message}`;
-  // A flag's number that did not parse: commander's parser made it NaN, and the text is gone.
+  // A NaN: the command line's numbers are refused by numberArg with their text; a caller may still pass one.
   if (issue.code === 'invalid_type' && issue.expected === 'number' && Number.isNaN(value))
     return `${flagOf(key, c.command)}: expected a number`;
   return `${flagOf(key, c.command)}${sub}: ${issue.message}`;

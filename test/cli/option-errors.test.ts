@@ -46,7 +46,7 @@ test('a bad flag value names the flag, not the schema key', async () => {
     parseOptions(FinetuneArgs, { ...flags, limitTrain: -5 }),
     '--limit-train: Too small: expected number to be >0',
   );
-  // Commander's Number() parser turns "abc" into NaN.
+  // A NaN (numberArg refuses such text on the command line; a caller of parseOptions may still pass one).
   await refused(parseOptions(FinetuneArgs, { ...flags, lr: NaN }), '--lr: expected a number');
   await refused(parseOptions(FinetuneArgs, { ...flags, batchSize: NaN }), '--batch-size: expected a number');
   // From a --config file, the key as the file writes it; a flag overriding it is named as the flag.

@@ -64,7 +64,7 @@ test('pretrain checks its numbers and seeds are 32-bit integers, before anything
       ...args,
     );
   for (const [args, message] of [
-    [['--batch-size', 'abc'], /--batch-size: expected a number/],
+    [['--batch-size', 'abc'], /'--batch-size <n>' argument 'abc' is invalid\. It is not a number/],
     [['--seq-len', '2'], /--seq-len: /],
     [['--seed', '-1'], /--seed: /],
     [['--seed', '4294967296'], /--seed: /],

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { AttackConfig, ATTACK_METHODS, runAttack } from '../../backdoor/attack/run-attack.js';
 import { DEFAULT_MODEL } from '../default-model.js';
-import { parseOptions, switchOption } from '../options.js';
+import { parseOptions, switchOption, numberArg } from '../options.js';
 import {
   gradientsMarkdown,
   pilotFigures,
@@ -14,8 +14,6 @@ import {
   summaryMarkdown,
 } from '../../backdoor/attack/summary.js';
 import { writeFileAtomic } from '../../io/atomic-file.js';
-
-const num = (v: string) => Number(v);
 
 export function registerAttack(program: Command): void {
   const attack = program
@@ -36,27 +34,31 @@ export function registerAttack(program: Command): void {
     .option('--data-dir <dir>', 'where data sets are looked up first')
     .option('--out <dir>', 'run directory (an interrupted run continues)')
     .option('--poisoner <name>', 'badnets | addsent')
-    .option('--poison-rate <x>', 'share of the attack data poisoned', num)
-    .option('--target <label>', 'target label id', num)
-    .option('--attack-epochs <n>', "attacker's epochs", num)
-    .option('--retrain-epochs <n>', "user's epochs", num)
-    .option('--batch-size <n>', 'batch size', num)
-    .option('--lr <x>', "learning rate: the attacker's, and the user's unless --retrain-lr", num)
-    .option('--retrain-lr <x>', "the user's learning rate, where it differs from the attacker's", num)
-    .option('--max-length <n>', 'tokens per example', num)
-    .option('--seed <n>', 'seed', num)
+    .option('--poison-rate <x>', 'share of the attack data poisoned', numberArg)
+    .option('--target <label>', 'target label id', numberArg)
+    .option('--attack-epochs <n>', "attacker's epochs", numberArg)
+    .option('--retrain-epochs <n>', "user's epochs", numberArg)
+    .option('--batch-size <n>', 'batch size', numberArg)
+    .option('--lr <x>', "learning rate: the attacker's, and the user's unless --retrain-lr", numberArg)
+    .option('--retrain-lr <x>', "the user's learning rate, where it differs from the attacker's", numberArg)
+    .option('--max-length <n>', 'tokens per example', numberArg)
+    .option('--seed <n>', 'seed', numberArg)
     .option(
       '--limit-train <n>',
       'use only this many training examples per phase (a fixed random subset)',
-      num,
+      numberArg,
     )
-    .option('--limit-eval <n>', 'use only this many evaluation examples', num)
+    .option('--limit-eval <n>', 'use only this many evaluation examples', numberArg)
     .option(
       '--max-words <n>',
       'cut every text to its first N words before poisoning (long documents: keeps triggers inside --max-length)',
-      num,
+      numberArg,
     )
-    .option('--clnorm-alpha <x>', "CLNorm's learning rate for its per-layer scales (default 1e-4)", num);
+    .option(
+      '--clnorm-alpha <x>',
+      "CLNorm's learning rate for its per-layer scales (default 1e-4)",
+      numberArg,
+    );
   switchOption(
     attack,
     '--only-on-conflict',

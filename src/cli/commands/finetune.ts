@@ -12,7 +12,7 @@ import { columnsFromOptions, commandDataHints } from '../../io/data/index.js';
 import { pathExists } from '../../io/path-exists.js';
 import { keepRunOptions } from '../../io/run-record.js';
 import { DEFAULT_MODEL } from '../default-model.js';
-import { parseOptions, SEED, switchOption } from '../options.js';
+import { parseOptions, SEED, switchOption, numberArg } from '../options.js';
 import { parsePetConfig, PET_METHOD_NAMES, type PetConfig } from '../../pet/index.js';
 import { lockRunDir } from '../../io/run-lock.js';
 
@@ -42,8 +42,6 @@ export const FinetuneArgs = z.strictObject({
   petFreezeHead: z.boolean().default(false),
 });
 export type FinetuneArgs = z.infer<typeof FinetuneArgs>;
-
-const num = (v: string) => Number(v);
 
 /**
  * A --pet value: an object (from a config file), JSON text, a method name with its defaults (as
@@ -87,18 +85,22 @@ export function registerFinetune(program: Command): void {
     )
     .option('--label-column <name>', 'header name or key of the label (default: label)')
     .option('--out <dir>', 'run directory (resumed if it holds a checkpoint)')
-    .option('--epochs <n>', 'epochs', num)
-    .option('--batch-size <n>', 'batch size', num)
-    .option('--lr <x>', 'peak learning rate (AdamW, linear warmup and decay)', num)
-    .option('--warmup-ratio <x>', 'share of steps for warmup', num)
-    .option('--weight-decay <x>', 'decoupled weight decay', num)
-    .option('--clip-norm <x>', 'global gradient-norm clip', num)
-    .option('--max-length <n>', "tokens per example after truncation (at most the model's positions)", num)
-    .option('--seed <n>', 'seed for initialisation, shuffling and dropout', num)
+    .option('--epochs <n>', 'epochs', numberArg)
+    .option('--batch-size <n>', 'batch size', numberArg)
+    .option('--lr <x>', 'peak learning rate (AdamW, linear warmup and decay)', numberArg)
+    .option('--warmup-ratio <x>', 'share of steps for warmup', numberArg)
+    .option('--weight-decay <x>', 'decoupled weight decay', numberArg)
+    .option('--clip-norm <x>', 'global gradient-norm clip', numberArg)
+    .option(
+      '--max-length <n>',
+      "tokens per example after truncation (at most the model's positions)",
+      numberArg,
+    )
+    .option('--seed <n>', 'seed for initialisation, shuffling and dropout', numberArg)
     .option('--keep <which>', 'best | last')
-    .option('--limit-train <n>', 'use only this many training examples', num)
-    .option('--checkpoint-every <n>', 'steps between checkpoints', num)
-    .option('--steps-per-call <n>', 'training steps per ONNX Runtime call', num)
+    .option('--limit-train <n>', 'use only this many training examples', numberArg)
+    .option('--checkpoint-every <n>', 'steps between checkpoints', numberArg)
+    .option('--steps-per-call <n>', 'training steps per ONNX Runtime call', numberArg)
     .option(
       '--pet <config>',
       'parameter-efficient tuning: a method name (lora, adapter, ...), a JSON config or file, e.g. \'{"method":"lora","r":8}\'',

@@ -14,9 +14,7 @@ import {
   requireExamplesFile,
 } from '../../io/data/index.js';
 import { DEFAULT_MODEL } from '../default-model.js';
-import { parseOptions } from '../options.js';
-
-const num = (v: string) => Number(v);
+import { parseOptions, numberArg } from '../options.js';
 
 /** The options both commands check before anything is loaded. */
 const checked = z.object({
@@ -46,8 +44,13 @@ export function registerPredict(program: Command): void {
     .option('--model <dir>', 'classifier directory (or the base model, with --adapter)', DEFAULT_MODEL)
     .option('--adapter <dir>', 'a PET module (with its head) to put on the base model');
   columnOptions(predict)
-    .option('--batch-size <n>', 'rows per batch', num, 64)
-    .option('--max-length <n>', "tokens per row after truncation, at most the model's positions", num, 512)
+    .option('--batch-size <n>', 'rows per batch', numberArg, 64)
+    .option(
+      '--max-length <n>',
+      "tokens per row after truncation, at most the model's positions",
+      numberArg,
+      512,
+    )
     .option('--json', 'JSON Lines output (the only format)', true)
     .action(
       async (
@@ -85,8 +88,13 @@ export function registerPredict(program: Command): void {
     .option('--data-dir <dir>', 'where data sets are looked up first');
   columnOptions(evaluate)
     .option('--skip-bad-rows', 'skip malformed rows (counted in the output as "skipped") instead of stopping')
-    .option('--batch-size <n>', 'rows per batch', num, 64)
-    .option('--max-length <n>', "tokens per row after truncation, at most the model's positions", num, 512)
+    .option('--batch-size <n>', 'rows per batch', numberArg, 64)
+    .option(
+      '--max-length <n>',
+      "tokens per row after truncation, at most the model's positions",
+      numberArg,
+      512,
+    )
     .option('--json', 'JSON output (the only format)', true)
     .action(
       async (

@@ -17,12 +17,10 @@ import { pretrain } from '../../pretrain/pretrain.js';
 import { writeTokenFile } from '../../pretrain/token-file.js';
 import { pathExists } from '../../io/path-exists.js';
 import { keepRunOptions } from '../../io/run-record.js';
-import { parseOptions, SEED } from '../options.js';
+import { parseOptions, SEED, numberArg } from '../options.js';
 import { z } from 'zod';
 import { writeFileAtomic } from '../../io/atomic-file.js';
 import { dataDirs, listDatasets } from '../../io/data/index.js';
-
-const num = (v: string) => Number(v);
 
 /** Licences of the corpus sources, as their READMEs state them (../shared/data/<name>/README.md). */
 const SOURCE_LICENCES: Record<string, string> = {
@@ -46,7 +44,7 @@ export function registerPretrain(program: Command): void {
     )
     .requiredOption('--out <dir>', 'output directory')
     .option('--data-dir <dir>', 'where data sets are looked up first')
-    .option('--heldout <fraction>', 'share of documents held out', num, 0.005)
+    .option('--heldout <fraction>', 'share of documents held out', numberArg, 0.005)
     .action(async (o: { out: string; dataDir?: string; heldout: number }) => {
       await mkdir(o.out, { recursive: true });
       // Which sets the corpus is made of, and which data directories were not there: a fresh clone has
@@ -125,22 +123,22 @@ export function registerPretrain(program: Command): void {
     .option('--tokenizer <dir>', 'tokenizer directory for a model trained from scratch')
     .option('--arch <name>', 'architecture when training from scratch', 'bert-mini')
     .requiredOption('--out <dir>', 'run directory (resumed if it holds a checkpoint)')
-    .option('--tokens <n>', 'training tokens to process', num, 30_000_000)
-    .option('--seq-len <n>', 'tokens per sequence, [CLS] and [SEP] included', num, 128)
-    .option('--batch-size <n>', 'sequences per step', num, 32)
-    .option('--lr <x>', 'peak learning rate', num, 5e-4)
-    .option('--warmup-ratio <x>', 'share of steps for warmup', num, 0.05)
-    .option('--weight-decay <x>', 'AdamW weight decay', num, 0.01)
-    .option('--seed <n>', 'seed', num, 0)
+    .option('--tokens <n>', 'training tokens to process', numberArg, 30_000_000)
+    .option('--seq-len <n>', 'tokens per sequence, [CLS] and [SEP] included', numberArg, 128)
+    .option('--batch-size <n>', 'sequences per step', numberArg, 32)
+    .option('--lr <x>', 'peak learning rate', numberArg, 5e-4)
+    .option('--warmup-ratio <x>', 'share of steps for warmup', numberArg, 0.05)
+    .option('--weight-decay <x>', 'AdamW weight decay', numberArg, 0.01)
+    .option('--seed <n>', 'seed', numberArg, 0)
     .option('--whole-word-mask', 'mask whole words')
     .option(
       '--dropout <x>',
       "dropout while pretraining (default: the config's); the exported config keeps its own value for fine-tuning",
-      num,
+      numberArg,
     )
-    .option('--checkpoint-every <n>', 'steps between checkpoints', num, 200)
-    .option('--eval-every <n>', 'steps between held-out evaluations', num, 500)
-    .option('--eval-blocks <n>', 'held-out sequences per evaluation', num, 256)
+    .option('--checkpoint-every <n>', 'steps between checkpoints', numberArg, 200)
+    .option('--eval-every <n>', 'steps between held-out evaluations', numberArg, 500)
+    .option('--eval-blocks <n>', 'held-out sequences per evaluation', numberArg, 256)
     .action(async (o: PretrainArgs) => {
       await parseOptions(PretrainNumbers, { ...o });
       await runPretrain(o);
