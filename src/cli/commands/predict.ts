@@ -25,15 +25,25 @@ const checked = z.object({
   labelColumn: z.string().min(1).optional(),
 });
 
-/** `--text-column`, `--text-pair-column`, `--label-column` (as `finetune` has them). */
-function columnOptions(command: Command): Command {
+/**
+ * The options predict and eval share: `--text-column`, `--text-pair-column`, `--label-column` (as
+ * `finetune` has them), `--batch-size` and `--max-length`.
+ */
+function inputOptions(command: Command): Command {
   return command
     .option('--text-column <name>', 'CSV/TSV header name or JSONL key of the text (default: text)')
     .option(
       '--text-pair-column <name>',
       'header name or key of the second text (default: text_pair, if there)',
     )
-    .option('--label-column <name>', 'header name or key of the label (default: label)');
+    .option('--label-column <name>', 'header name or key of the label (default: label)')
+    .option('--batch-size <n>', 'rows per batch', numberArg, 64)
+    .option(
+      '--max-length <n>',
+      "tokens per row after truncation, at most the model's positions",
+      numberArg,
+      512,
+    );
 }
 
 export function registerPredict(program: Command): void {
@@ -43,14 +53,7 @@ export function registerPredict(program: Command): void {
     .requiredOption('--data <file>', '.jsonl (text, text_pair?), .csv or .tsv file; labels are not needed')
     .option('--model <dir>', 'classifier directory (or the base model, with --adapter)', DEFAULT_MODEL)
     .option('--adapter <dir>', 'a PET module (with its head) to put on the base model');
-  columnOptions(predict)
-    .option('--batch-size <n>', 'rows per batch', numberArg, 64)
-    .option(
-      '--max-length <n>',
-      "tokens per row after truncation, at most the model's positions",
-      numberArg,
-      512,
-    )
+  inputOptions(predict)
     .option('--json', 'JSON Lines output (the only format)', true)
     .action(
       async (
@@ -86,15 +89,8 @@ export function registerPredict(program: Command): void {
     .option('--adapter <dir>', 'a PET module (with its head) to put on the base model')
     .option('--split <split>', 'split of a registered data set or folder (not of a file)', 'dev')
     .option('--data-dir <dir>', 'where data sets are looked up first');
-  columnOptions(evaluate)
+  inputOptions(evaluate)
     .option('--skip-bad-rows', 'skip malformed rows (counted in the output as "skipped") instead of stopping')
-    .option('--batch-size <n>', 'rows per batch', numberArg, 64)
-    .option(
-      '--max-length <n>',
-      "tokens per row after truncation, at most the model's positions",
-      numberArg,
-      512,
-    )
     .option('--json', 'JSON output (the only format)', true)
     .action(
       async (
