@@ -8,6 +8,17 @@ import { z } from 'zod';
 
 export { SEED } from '../runtime/random.js';
 
+/** `--text-column`, `--text-pair-column`, `--label-column`: the commands that read examples share them. */
+export function columnOptions(command: Command): Command {
+  return command
+    .option('--text-column <name>', 'CSV/TSV header name or JSONL key of the text (default: text)')
+    .option(
+      '--text-pair-column <name>',
+      'header name or key of the second text (default: text_pair, if there)',
+    )
+    .option('--label-column <name>', 'header name or key of the label (default: label)');
+}
+
 /** Commander's parser for a numeric option: text that is not a number is refused as it was typed. */
 export function numberArg(text: string): number {
   const n = Number(text);

@@ -12,7 +12,7 @@ import { columnsFromOptions, commandDataHints } from '../../io/data/index.js';
 import { pathExists } from '../../io/path-exists.js';
 import { keepRunOptions } from '../../io/run-record.js';
 import { DEFAULT_MODEL } from '../default-model.js';
-import { parseOptions, SEED, switchOption, numberArg } from '../options.js';
+import { columnOptions, parseOptions, SEED, switchOption, numberArg } from '../options.js';
 import { parsePetConfig, PET_METHOD_NAMES, type PetConfig } from '../../pet/index.js';
 import { lockRunDir } from '../../io/run-lock.js';
 
@@ -77,13 +77,8 @@ export function registerFinetune(program: Command): void {
     .option('--data <name-or-file>', 'registered data set name, or a .jsonl/.csv/.tsv file')
     .option('--data-dir <dir>', 'where data sets are looked up first (also PLMKIT_DATA_DIR)')
     .option('--train-split <split>', 'train | dev | test')
-    .option('--eval-split <split>', 'train | dev | test')
-    .option('--text-column <name>', 'CSV/TSV header name or JSONL key of the text (default: text)')
-    .option(
-      '--text-pair-column <name>',
-      'header name or key of the second text (default: text_pair, if there)',
-    )
-    .option('--label-column <name>', 'header name or key of the label (default: label)')
+    .option('--eval-split <split>', 'train | dev | test');
+  columnOptions(command)
     .option('--out <dir>', 'run directory (resumed if it holds a checkpoint)')
     .option('--epochs <n>', 'epochs', numberArg)
     .option('--batch-size <n>', 'batch size', numberArg)

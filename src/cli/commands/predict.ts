@@ -14,7 +14,7 @@ import {
   requireExamplesFile,
 } from '../../io/data/index.js';
 import { DEFAULT_MODEL } from '../default-model.js';
-import { parseOptions, numberArg } from '../options.js';
+import { columnOptions, parseOptions, numberArg } from '../options.js';
 
 /** The options both commands check before anything is loaded. */
 const checked = z.object({
@@ -25,18 +25,9 @@ const checked = z.object({
   labelColumn: z.string().min(1).optional(),
 });
 
-/**
- * The options predict and eval share: `--text-column`, `--text-pair-column`, `--label-column` (as
- * `finetune` has them), `--batch-size` and `--max-length`.
- */
+/** The options predict and eval share: the column options, `--batch-size` and `--max-length`. */
 function inputOptions(command: Command): Command {
-  return command
-    .option('--text-column <name>', 'CSV/TSV header name or JSONL key of the text (default: text)')
-    .option(
-      '--text-pair-column <name>',
-      'header name or key of the second text (default: text_pair, if there)',
-    )
-    .option('--label-column <name>', 'header name or key of the label (default: label)')
+  return columnOptions(command)
     .option('--batch-size <n>', 'rows per batch', numberArg, 64)
     .option(
       '--max-length <n>',
