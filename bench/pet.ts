@@ -1,6 +1,8 @@
 // `plmkit bench pet`: training-step time of full fine-tuning and of each PET method with its defaults,
 // on the BERT-mini shape (batch 32 x 64 tokens), with the trainable-parameter counts, from one process.
 // PET steps compile the frozen base into the graph; only the method's parameters and the head are fed.
+// The methods are timed in alternation, one call each per round, so that this machine's drift in speed
+// falls on all of them alike.
 
 import { input } from '../src/graph/index.js';
 import { BERT_MINI, classificationLoss, sequenceClassifier, textInputs } from '../src/nn/bert.js';
@@ -38,7 +40,15 @@ function feeds(): Record<string, HostTensor> {
   };
 }
 
-async function time(method: PetMethod | 'full'): Promise<Record<string, number | string>> {
+/** One method's compiled training step, ready to run a call of PER_CALL steps. */
+interface Arm {
+  method: PetMethod | 'full';
+  trainable: number;
+  run(): Promise<unknown>;
+  release(): Promise<void>;
+}
+
+async function prepare(method: PetMethod | 'full'): Promise<Arm> {
   const b = new ModelBuilder({ training: true, dropoutSeed: 0 });
   const x = textInputs(b);
   const labels = input(b.graph, 'labels', 'int64', ['batch']);
@@ -77,20 +87,35 @@ async function time(method: PetMethod | 'full'): Promise<Record<string, number |
   const state = step.initState(initial);
   const batches = Array.from({ length: PER_CALL }, feeds);
   const lrs = batches.map(() => 1e-4);
-  const ms = median(await timeAsync(() => step.runMany(state, batches, lrs), 1, 3)) / PER_CALL;
-  await step.release();
-  return { method, ms_per_step: ms, tokens_per_s: (BATCH * SEQ * 1000) / ms, trainable_params: trainable };
+  return { method, trainable, run: () => step.runMany(state, batches, lrs), release: () => step.release() };
 }
 
-export async function benchPet(): Promise<Record<string, unknown>> {
-  const rows = [];
-  for (const m of ['full', ...PET_METHOD_NAMES] as const) rows.push(await time(m));
+export async function benchPet(rounds = 3): Promise<Record<string, unknown>> {
+  const arms: Arm[] = [];
+  for (const m of ['full', ...PET_METHOD_NAMES] as const) arms.push(await prepare(m));
+  for (const arm of arms) await timeAsync(arm.run, 1, 0);
+  const times: number[][] = arms.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, arm] of arms.entries()) times[i]!.push(...(await timeAsync(arm.run, 0, 1)));
+  }
+  const rows = arms.map((arm, i) => {
+    const ms = median(times[i]!) / PER_CALL;
+    return {
+      method: arm.method,
+      ms_per_step: ms,
+      tokens_per_s: (BATCH * SEQ * 1000) / ms,
+      trainable_params: arm.trainable,
+    };
+  });
+  const peak = peakRssMb();
+  for (const arm of arms) await arm.release();
   return {
     model: 'bert-mini',
     batch: BATCH,
     seq: SEQ,
     steps_per_call: PER_CALL,
     methods: rows,
-    peak_rss_mb: peakRssMb(),
+    // All the methods' sessions at once.
+    peak_rss_mb: peak,
   };
 }
