@@ -1,6 +1,7 @@
 // `plmkit bench attack`: ms per step of a gradient-control step (two backward passes, per-layer
 // arithmetic) against a vanilla PET step on the same batch (BERT-mini, sequential adapter, 32 x 64 tokens:
-// 16 clean and 16 poisoned rows).
+// 16 clean and 16 poisoned rows). The two methods run in alternation, three short runs each, so that this
+// machine's drift in speed falls on both alike.
 
 import { trainPoisonedPet, type PoisonTrainingMethod } from '../src/backdoor/attack/train-poisoned-pet.js';
 import type { Encoded } from '../src/classify/batching.js';
@@ -9,7 +10,7 @@ import { ModelBuilder } from '../src/nn/builder.js';
 import { BERT_MINI } from '../src/nn/config.js';
 import { parsePetConfig } from '../src/pet/index.js';
 import { Rng } from '../src/runtime/random.js';
-import { peakRssMb } from './timing.js';
+import { median, peakRssMb } from './timing.js';
 
 function rows(n: number, seed: number): Encoded[] {
   const rng = new Rng(seed);
@@ -40,16 +41,20 @@ async function msPerStep(method: PoisonTrainingMethod, base: Map<string, Float32
       last = now;
     },
   });
-  const measured = times.slice(3).sort((a, b) => a - b);
-  return measured[measured.length >> 1]!;
+  return median(times.slice(3));
 }
 
 export async function benchAttack(): Promise<Record<string, unknown>> {
   const b = new ModelBuilder({ training: false });
   sequenceClassifier(b, textInputs(b), BERT_MINI);
   const base = b.initialValues(0);
-  const vanilla = await msPerStep('vanilla', base);
-  const control = await msPerStep('gradient-control', base);
+  const runs: Record<'vanilla' | 'gradient-control', number[]> = { vanilla: [], 'gradient-control': [] };
+  for (let round = 0; round < 3; round++) {
+    for (const method of ['vanilla', 'gradient-control'] as const)
+      runs[method].push(await msPerStep(method, base));
+  }
+  const vanilla = median(runs.vanilla);
+  const control = median(runs['gradient-control']);
   return {
     model: 'bert-mini',
     pet: 'adapter',
