@@ -10,7 +10,7 @@ import { Rng } from '../src/runtime/random.js';
 import { TrainStep } from '../src/runtime/train-step.js';
 import { Graph } from '../src/graph/graph.js';
 import { f32ArrayToF16 } from '../src/io/safetensors-format.js';
-import { median, peakRssMb, timeAsync } from './timing.js';
+import { median, peakRssMb, timeAsync, timeInAlternation } from './timing.js';
 
 const N = 1024;
 
@@ -182,40 +182,35 @@ async function rowsBesideDense(rounds = 5): Promise<{ rows: number; dense: numbe
   const [batch, seq] = [32, 64];
   const rows = await trainStepWorkload(batch, seq, false);
   const dense = await trainStepWorkload(batch, seq, true);
-  await timeAsync(rows.run, 3, 0);
-  await timeAsync(dense.run, 3, 0);
-  const rowsMs: number[] = [];
-  const denseMs: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    rowsMs.push(...(await timeAsync(rows.run, 0, 2)));
-    denseMs.push(...(await timeAsync(dense.run, 0, 2)));
-  }
+  const [rowsMs, denseMs] = await timeInAlternation(
+    [
+      { run: rows.run, warmup: 3, perRound: 2 },
+      { run: dense.run, warmup: 3, perRound: 2 },
+    ],
+    rounds,
+  );
   await dense.release();
   await rows.release();
-  return { rows: median(rowsMs), dense: median(denseMs) };
+  return { rows: median(rowsMs!), dense: median(denseMs!) };
 }
 
-/**
- * The training step and the engine's matmul, timed in alternation (this machine's speed drifts by up to
- * 20% within minutes, so the efficiency ratio is taken over the same stretch of time).
- */
+/** The training step and the engine's matmul, timed in alternation: the efficiency is their ratio. */
 async function stepAndMatmul(rounds = 5): Promise<{ step: TrainStepBench; matmul: number }> {
   const [batch, seq] = [32, 64];
   const step = await trainStepWorkload(batch, seq, false);
   const mm = await matmulWorkload('node');
-  await timeAsync(step.run, 3, 0);
-  await timeAsync(mm.run, 30, 0);
-  const stepMs: number[] = [];
-  const mmMs: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    stepMs.push(...(await timeAsync(step.run, 0, 2)));
-    mmMs.push(...(await timeAsync(mm.run, 0, 12)));
-  }
+  const [stepMs, mmMs] = await timeInAlternation(
+    [
+      { run: step.run, warmup: 3, perRound: 2 },
+      { run: mm.run, warmup: 30, perRound: 12 },
+    ],
+    rounds,
+  );
   await mm.release();
   await step.release();
   return {
-    step: trainStepFigures(batch, seq, median(stepMs), step.flops),
-    matmul: matmulGflops(median(mmMs)),
+    step: trainStepFigures(batch, seq, median(stepMs!), step.flops),
+    matmul: matmulGflops(median(mmMs!)),
   };
 }
 

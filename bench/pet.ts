@@ -17,7 +17,7 @@ import {
 import type { HostTensor } from '../src/runtime/ort.js';
 import { Rng } from '../src/runtime/random.js';
 import { TrainStep } from '../src/runtime/train-step.js';
-import { median, peakRssMb, timeAsync } from './timing.js';
+import { median, peakRssMb, timeInAlternation } from './timing.js';
 
 const BATCH = 32;
 const SEQ = 64;
@@ -93,11 +93,10 @@ async function prepare(method: PetMethod | 'full'): Promise<Arm> {
 export async function benchPet(rounds = 3): Promise<Record<string, unknown>> {
   const arms: Arm[] = [];
   for (const m of ['full', ...PET_METHOD_NAMES] as const) arms.push(await prepare(m));
-  for (const arm of arms) await timeAsync(arm.run, 1, 0);
-  const times: number[][] = arms.map(() => []);
-  for (let r = 0; r < rounds; r++) {
-    for (const [i, arm] of arms.entries()) times[i]!.push(...(await timeAsync(arm.run, 0, 1)));
-  }
+  const times = await timeInAlternation(
+    arms.map((arm) => ({ run: arm.run, warmup: 1, perRound: 1 })),
+    rounds,
+  );
   const rows = arms.map((arm, i) => {
     const ms = median(times[i]!) / PER_CALL;
     return {
