@@ -176,7 +176,7 @@ function trainStepFigures(batch: number, seq: number, ms: number, flops: number)
  * The default step (row update of the embedding tables) and the dense embedding update it replaced
  * (src/runtime/row-gradient.ts), timed in alternation. Until 2026-12-01 the dense step was timed alone after
  * the default one had been timed beside the matmul, so the two figures came from different conditions: on a
- * Zen 3 EPYC the dense step then looked 80-140 ms faster.
+ * Zen 3 EPYC the dense step then looked 56-138 ms faster.
  */
 async function rowsBesideDense(rounds = 5): Promise<{ rows: number; dense: number }> {
   const [batch, seq] = [32, 64];
