@@ -1,7 +1,6 @@
 // Line charts as SVG through Vega-Lite (no canvas needed), for loss curves and per-layer statistics.
 
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 
 export interface Series {
   readonly name: string;
@@ -47,6 +46,9 @@ export async function lineChartSvg(series: readonly Series[], o: ChartOptions): 
       color: { field: 'series', type: 'nominal', title: null, legend: { labelLimit: 400 } },
     },
   };
+  // Loaded here, not at the top: Vega and Vega-Lite take about half a second to import, and every CLI
+  // command imports this module while few draw a chart.
+  const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
   return view.toSVG();
 }

@@ -21,6 +21,10 @@ import { HF_WRITTEN, hfWrittenRows, type HfWrittenRow } from '../helpers/hf-writ
 import { foxExamples } from '../helpers/toy-text.js';
 
 const MODELS = ['bert', 'roberta', 'roberta-bf16', 'bert-fp16-sharded'];
+// On WebGPU, one model of each architecture: the fp16 and bf16 checkpoints become the same float32 graphs
+// when they are read (their reading is checked on WebAssembly), and on SwiftShader each model costs about
+// 9 s, mostly compiling shaders for its shapes.
+const WEBGPU_MODELS = ['bert', 'roberta'];
 const ORT_DIST = join(import.meta.dirname, '..', '..', 'node_modules', 'onnxruntime-web', 'dist');
 
 /** PLMKIT_CHROMIUM, else the first Chromium on PATH. */
@@ -51,6 +55,9 @@ const page = (ort: string) => `<!doctype html>
     const { BrowserClassifier, BrowserTrainer, fetchModelFiles } = await import('/plmkit-browser.mjs');
     const inputs = await (await fetch('/inputs.json')).json();
     const out = {};
+    const t0 = performance.now();
+    const phases = {};
+    const lap = (name) => (phases[name] = Math.round(performance.now() - t0));
     for (const [name, rows] of Object.entries(inputs)) {
       const clf = await BrowserClassifier.load(await fetchModelFiles('/model/' + name), { executionProviders });
       out[name] = {
@@ -58,8 +65,9 @@ const page = (ort: string) => `<!doctype html>
         logits: (await clf.predict(rows)).map((p) => p.logits),
       };
       await clf.release();
+      lap('classify ' + name);
     }
-    const page = { ok: true, userAgent: navigator.userAgent, adapter, out };
+    const page = { ok: true, userAgent: navigator.userAgent, adapter, out, phases };
     const { examples, options } = await (await fetch('/train.json')).json();
     const train = async (files, options) => {
       const trainer = await BrowserTrainer.create(files, { labels: ['no', 'yes'], seed: 7, executionProviders: executionProviders ?? undefined });
@@ -72,11 +80,11 @@ const page = (ort: string) => `<!doctype html>
     if (!executionProviders) return { ...page, training: await train(bert, options) };
     // Without dropout the masks cannot differ from Node's, so the losses must agree; with it, WebGPU's
     // masks come from RandomUniformLike (EmitSpec.dropoutFromUniform) and only have to train.
-    return {
-      ...page,
-      training: await train(withoutDropout(bert), options),
-      trainingWithDropout: await train(bert, { ...options, epochs: 1 }),
-    };
+    const training = await train(withoutDropout(bert), options);
+    lap('train without dropout');
+    const trainingWithDropout = await train(bert, { ...options, epochs: 1 });
+    lap('train with dropout');
+    return { ...page, training, trainingWithDropout };
   }
   const withoutDropout = (files) => ({ ...files, config: { ...files.config, hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 } });
   try {
@@ -100,6 +108,8 @@ interface PageResult {
   error?: string;
   userAgent?: string;
   adapter?: string;
+  /** Milliseconds from the first model's load to the end of each phase. */
+  phases?: Record<string, number>;
   out?: Record<string, { ids: number[][]; logits: number[][] }>;
   training?: { losses: number[]; predictions: number[] };
   trainingWithDropout?: { losses: number[]; predictions: number[] };
@@ -131,6 +141,8 @@ interface PageRun {
   readonly flags: readonly string[];
   /** How long the page may take to report, in seconds. */
   readonly timeoutS: number;
+  /** The models of test/fixtures/hf-written that the page classifies. */
+  readonly models: readonly string[];
 }
 
 /** Serves the page, the bundle, onnxruntime-web and the models, runs Chromium on it, returns its report. */
@@ -141,10 +153,10 @@ async function runPage(
     (await buildBrowser('dist/plmkit-browser.mjs', false)) as { outputFiles: { text: string }[] }
   ).outputFiles[0]!.text;
   const refs = Object.fromEntries(
-    await Promise.all(MODELS.map(async (m) => [m, await hfWrittenRows(m)] as const)),
+    await Promise.all(run.models.map(async (m) => [m, await hfWrittenRows(m)] as const)),
   );
   const inputs = Object.fromEntries(
-    MODELS.map((m) => [
+    run.models.map((m) => [
       m,
       refs[m]!.map((r) => (r.text_pair === null ? r.text : { text: r.text, textPair: r.text_pair })),
     ]),
@@ -244,6 +256,7 @@ test(
       ort: 'ort.wasm.min.mjs',
       flags: ['--disable-gpu'],
       timeoutS: 120,
+      models: MODELS,
     });
     assert.ok(r.ok, `${r.error}\n--- Chromium's output ---\n${log.slice(-4000)}`);
     assert.match(r.userAgent!, /Chrome\//);
@@ -281,11 +294,13 @@ test(
       flags: WEBGPU_FLAGS,
       // SwiftShader runs WebGPU on the CPU: training there took 1-2 minutes beside other work.
       timeoutS: 600,
+      models: WEBGPU_MODELS,
     });
     if (r.noWebGpu) return t.skip(`Chromium offers no WebGPU adapter here\n${log.slice(-2000)}`);
     assert.ok(r.ok, `${r.error}\n--- Chromium's output ---\n${log.slice(-4000)}`);
     t.diagnostic(`WebGPU adapter: ${r.adapter}`);
-    for (const m of MODELS) {
+    t.diagnostic(`page phases, ms since the first model: ${JSON.stringify(r.phases)}`);
+    for (const m of WEBGPU_MODELS) {
       refs[m]!.forEach((row, i) => {
         assert.deepEqual(r.out![m]!.ids[i], row.input_ids, `${m}: ids of row ${i}`);
         const d = Math.max(...row.logits.map((v, j) => Math.abs(v - r.out![m]!.logits[i]![j]!)));
