@@ -22,8 +22,8 @@ import { foxExamples } from '../helpers/toy-text.js';
 
 const MODELS = ['bert', 'roberta', 'roberta-bf16', 'bert-fp16-sharded'];
 // On WebGPU, one model of each architecture: the fp16 and bf16 checkpoints become the same float32 graphs
-// when they are read (their reading is checked on WebAssembly), and on SwiftShader each model costs about
-// 9 s, mostly compiling shaders for its shapes.
+// when they are read (their reading is checked on WebAssembly), and on SwiftShader each model classified
+// takes 9-15 s (the phases this test prints).
 const WEBGPU_MODELS = ['bert', 'roberta'];
 const ORT_DIST = join(import.meta.dirname, '..', '..', 'node_modules', 'onnxruntime-web', 'dist');
 
